@@ -1,0 +1,220 @@
+"""The ``sherpa-bench`` command line. Heavy imports happen inside each command so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from sherpa_bench.harness.errors import UserError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Fine-tune Segment Anything Models and measure how much general ability each method keeps.",
+)
+
+
+@app.callback()
+def root() -> None:
+    """Fine-tune Segment Anything Models and measure how much general ability each method keeps."""
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _parse_settings(pairs: list[str]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"--set takes KEY=VALUE, got {pair!r}")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
+RUNS_HELP = "Folder of run records (env SHERPA_BENCH_RUNS)."
+DATA_HELP = "Folder holding the real datasets, e.g. DIR/DIS5K (env SHERPA_BENCH_DATA)."
+
+
+@app.command()
+def run(
+    method: List[str] = typer.Option(["std-ft"], "--method", "-m", help="Method(s) to run; `sherpa-bench list methods`."),
+    finetune: str = typer.Option("toy-thin", "--finetune", "-f", help="Fine-tuning task; `sherpa-bench list datasets`."),
+    model: str = typer.Option("toy-large", help="Model to fine-tune; `sherpa-bench list models`."),
+    setting: List[str] = typer.Option([], "--set", help="Method setting KEY=VALUE (repeatable)."),
+    seed: int = typer.Option(0, help="Seed of initialisation, data order and instance sampling."),
+    epochs: int = typer.Option(10, help="Training epochs."),
+    lr: float = typer.Option(3e-4, help="AdamW learning rate."),
+    loss: str = typer.Option("mse", help="Task loss: mse (SHERPA Eq. 6) or bce-dice."),
+    images_per_step: int = typer.Option(4, help="Images per optimisation step."),
+    max_images: Optional[int] = typer.Option(None, help="Use only the first N images of every split (a quick look)."),
+    metric: str = typer.Option("f1", help="Metric of the printed leaderboard."),
+    reference: bool = typer.Option(True, help="Also run zero-shot when missing (retention needs it)."),
+    force: bool = typer.Option(False, help="Recompute runs whose record already exists."),
+    runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
+    data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
+) -> None:
+    """Fine-tune MODEL on a task with each METHOD, evaluate on the task and its generalization suites,
+    write run records and print the retention leaderboard.
+
+    Example: sherpa-bench run --method std-ft --finetune toy-thin
+    """
+    from sherpa_bench.harness.runner import RunConfig, execute
+    from sherpa_bench.harness.trainer import TrainConfig
+
+    from sherpa_bench.harness.registry import DATASETS, METHODS, MODELS
+
+    train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step)
+    for name in method:  # refuse every bad name before any run starts
+        METHODS.entry(name)
+    DATASETS.entry(finetune)
+    MODELS.entry(model)
+    methods = list(method)
+    if reference and "zero-shot" not in methods:
+        methods.insert(0, "zero-shot")
+    command = shlex.join(["sherpa-bench", *sys.argv[1:]])
+    settings = _parse_settings(setting)
+    for name in methods:
+        config = RunConfig(
+            method=name,
+            finetune=finetune,
+            model=model,
+            settings=settings if name in method else {},
+            seed=seed,
+            train=train_config,
+            max_images=max_images,
+            data_root=str(data_root) if data_root else None,
+        )
+        execute(config, runs_dir, command, force=force, progress=_say)
+    _print_leaderboard(runs_dir, finetune, model, metric, train_config, max_images)
+
+
+def _print_leaderboard(
+    runs_dir: Path, finetune: str, model: str, metric: str, train_config, max_images: Optional[int]
+) -> None:
+    from dataclasses import asdict
+
+    from sherpa_bench.harness.atomic import atomic_write_text
+    from sherpa_bench.harness.records import find_records
+    from sherpa_bench.leaderboards.table import build_table, render_markdown
+
+    protocol = {"train": asdict(train_config), "max_images": max_images}
+    records = find_records(runs_dir, finetune, model, protocol=protocol)
+    if not records:
+        raise UserError(f"no run records for {finetune} / {model} under {runs_dir}; run `sherpa-bench run` first")
+    text = render_markdown(build_table(records, metric))
+    path = Path(runs_dir) / finetune / model / f"leaderboard-{metric}.md"
+    atomic_write_text(path, text)
+    typer.echo(text)
+    _say(f"leaderboard written to {path}")
+
+
+@app.command()
+def leaderboard(
+    finetune: str = typer.Option("toy-thin", "--finetune", "-f", help="Fine-tuning task."),
+    model: str = typer.Option("toy-large", help="Fine-tuned model."),
+    metric: str = typer.Option("f1", help="Metric of the table: f1, miou or dice."),
+    epochs: int = typer.Option(10, help="Only runs trained with this many epochs (one protocol per table)."),
+    lr: float = typer.Option(3e-4, help="Only runs trained with this learning rate."),
+    loss: str = typer.Option("mse", help="Only runs trained with this task loss."),
+    images_per_step: int = typer.Option(4, help="Only runs trained with this batch size."),
+    max_images: Optional[int] = typer.Option(None, help="Only runs limited to this many images per split."),
+    runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
+) -> None:
+    """Rebuild the retention leaderboard (SHERPA Table 1 shape) of a task from its run records."""
+    from sherpa_bench.harness.trainer import TrainConfig
+
+    train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step)
+    _print_leaderboard(runs_dir, finetune, model, metric, train_config, max_images)
+
+
+@app.command()
+def check(
+    update: bool = typer.Option(False, help="Rewrite the baselines and tables in leaderboards/toy/ instead."),
+    runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
+) -> None:
+    """Re-run the toy leaderboards and compare every cell with its committed baseline.
+
+    Exits 1 naming each cell that moved beyond its tolerance (either way: an intended change is
+    recorded with --update).
+    """
+    from sherpa_bench.harness.regression import check as run_check
+    from sherpa_bench.leaderboards.check import format_report
+    from sherpa_bench.leaderboards.table import render_markdown
+
+    outcomes = run_check(runs_dir, update, _say)
+    failed = False
+    for outcome in outcomes:
+        typer.echo(render_markdown(outcome.board))
+        if update:
+            typer.echo(f"baseline written: {outcome.spec.baseline_path}\n")
+            continue
+        typer.echo(f"check against {outcome.spec.baseline_path}:")
+        typer.echo(format_report(outcome.changes) + "\n")
+        failed = failed or outcome.failed
+    if failed:
+        typer.secho("regression check FAILED (improvements too: update the baseline on purpose with --update)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+
+
+@app.command("pretrain-toy")
+def pretrain_toy(
+    model: List[str] = typer.Option(["toy-small", "toy-large"], help="Toy model(s) to pre-train."),
+    steps: int = typer.Option(2500, help="Optimiser steps (8 images each)."),
+    seed: int = typer.Option(0, help="Seed of initialisation and prompt sampling."),
+    threads: int = typer.Option(1, help="Torch CPU threads (recorded: results depend on it)."),
+) -> None:
+    """Re-make the shipped toy SAM weights from the recorded recipe (CPU, about 15-30 min each)."""
+    import torch
+
+    from sherpa_bench.models.pretrain_toy import PretrainRecipe, pretrain, save_pretrained
+
+    torch.set_num_threads(threads)
+    for name in model:
+        recipe = PretrainRecipe(model=name, steps=steps, seed=seed)
+        started = time.time()
+
+        def report(step: int, loss: float) -> None:
+            if step % 50 == 0 or step == steps - 1:
+                elapsed = time.time() - started
+                typer.echo(f"[{name}] step {step + 1}/{steps} loss {loss:.4f} ({elapsed:.0f}s)")
+
+        trained = pretrain(recipe, progress=report)
+        command = f"sherpa-bench pretrain-toy --model {name} --steps {steps} --seed {seed} --threads {threads}"
+        path = save_pretrained(trained, recipe, time.time() - started, command)
+        typer.echo(f"[{name}] weights written to {path}")
+
+
+@app.command("list")
+def list_entries(
+    kind: str = typer.Argument(..., help="methods | models | datasets | metrics"),
+) -> None:
+    """List what is registered, one line each."""
+    from sherpa_bench.harness.registry import DATASETS, METHODS, METRICS, MODELS
+
+    registries = {"methods": METHODS, "models": MODELS, "datasets": DATASETS, "metrics": METRICS}
+    if kind not in registries:
+        raise UserError(f"cannot list {kind!r}; choose one of {', '.join(registries)}")
+    for entry in registries[kind]:
+        extra = ""
+        if kind == "datasets":
+            task = "fine-tuning task; " if entry.obj.is_finetune_task() else ""
+            extra = f" [{task}splits: {', '.join(entry.obj.splits)}]"
+        if kind == "methods" and entry.obj.paper:
+            extra = f" [{entry.obj.paper}]"
+        typer.echo(f"{entry.name:<14} {entry.description}{extra}")
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        sys.exit(2)

@@ -1,0 +1,50 @@
+"""Prepared images and their embeddings, computed once per image when the encoder does not train."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from sherpa_bench.datasets.types import Sample
+from sherpa_bench.models.sam import ImageFrame, SamModel
+
+
+@dataclass
+class EncodedImage:
+    frame: ImageFrame
+    embedding: torch.Tensor  # 1 x C x h x w
+
+
+class EmbeddingCache:
+    """In-memory cache of one model's image embeddings, keyed by sample id.
+
+    Only valid while the model's image encoder is frozen: the caller asks :meth:`encoder_is_frozen`
+    and bypasses the cache otherwise.
+    """
+
+    def __init__(self, model: SamModel) -> None:
+        self.model = model
+        self._store: dict[str, EncodedImage] = {}
+
+    @staticmethod
+    def encoder_is_frozen(model: SamModel) -> bool:
+        return not any(p.requires_grad for p in model.sam.image_encoder.parameters())
+
+    def encode(self, samples: list[Sample], use_cache: bool = True) -> list[EncodedImage]:
+        """Encode the samples (one batched encoder call for those not cached)."""
+        missing = [s for s in samples if not use_cache or s.sample_id not in self._store]
+        fresh: dict[str, EncodedImage] = {}
+        if missing:
+            prepared = [self.model.prepare_image(s.image) for s in missing]
+            images = torch.stack([p[0] for p in prepared])
+            if use_cache:
+                with torch.no_grad():
+                    embeddings = self.model.encode(images)
+            else:
+                embeddings = self.model.encode(images)
+            for sample, (_, frame), embedding in zip(missing, prepared, embeddings):
+                fresh[sample.sample_id] = EncodedImage(frame, embedding[None])
+            if use_cache:
+                self._store.update(fresh)
+        return [fresh.get(s.sample_id) or self._store[s.sample_id] for s in samples]

@@ -1,0 +1,232 @@
+"""One run, end to end: build -> prepare -> train -> evaluate -> record. Owns seeding and provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import torch
+
+from sherpa_bench.datasets.types import FirstImages, SegmentationDataset
+from sherpa_bench.harness.errors import DatasetNotFoundError, UserError
+from sherpa_bench.harness.evaluate import predict_dataset, score
+from sherpa_bench.harness.records import RECORD_FILE, DatasetResult, RunRecord, read_record, write_run
+from sherpa_bench.harness.registry import DATASETS, METHODS, MODELS, METRICS
+from sherpa_bench.harness.trainer import TrainConfig, train
+from sherpa_bench.methods.base import Method, MethodContext, trainable_by_module
+from sherpa_bench.models.sam import SamModel
+
+DEFAULT_METRICS = ("f1", "miou", "dice")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that changes a run's numbers (hashed into its name), plus where data lives."""
+
+    method: str
+    finetune: str
+    model: str = "toy-large"
+    settings: dict[str, str] = field(default_factory=dict)
+    seed: int = 0
+    train: TrainConfig = field(default_factory=TrainConfig)
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    max_images: int | None = None
+    data_root: str | None = None
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that determine the result (not where the data happens to live)."""
+        data = asdict(self)
+        data.pop("data_root")
+        return data
+
+    def run_name(self) -> str:
+        digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:8]
+        return f"{self.method}-seed{self.seed}-{digest}"
+
+
+def run_directory(runs_dir: Path, config: RunConfig) -> Path:
+    return Path(runs_dir) / config.finetune / config.model / config.run_name()
+
+
+def execute(
+    config: RunConfig,
+    runs_dir: Path,
+    command: str,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> RunRecord:
+    """Run ``config`` unless its record exists (then read it back); ``force`` recomputes."""
+    say = progress or (lambda message: None)
+    directory = run_directory(runs_dir, config)
+    if (directory / RECORD_FILE).exists() and not force:
+        say(f"{config.method}: reusing {directory} (pass --force to recompute)")
+        return read_record(directory / RECORD_FILE)
+    for name in config.metrics:
+        METRICS.entry(name)
+    method_class = METHODS.get(config.method)
+    method: Method = method_class.from_options(config.settings)
+    task = DATASETS.get(config.finetune)
+    if not task.is_finetune_task():
+        tasks = ", ".join(e.name for e in DATASETS if e.obj.is_finetune_task())
+        raise UserError(f"{config.finetune!r} is not a fine-tuning task (it needs train and valid splits and generalization datasets); fine-tuning tasks: {tasks}")
+    data_root = Path(config.data_root) if config.data_root else None
+    train_data = _limited(task("train", data_root), config.max_images)
+    valid_data = _limited(task("valid", data_root), config.max_images)
+    generalization, missing = _generalization_sets(task, data_root)
+    generalization = [(role, group, _limited(d, config.max_images)) for role, group, d in generalization]
+
+    started = time.time()
+    _seed_everything(config.seed)
+    model: SamModel = MODELS.get(config.model)()
+    context = _context(config, train_data, directory / "method")
+    say(f"{config.method}: preparing")
+    method.prepare(model, context)
+    say(f"{config.method}: training on {config.finetune}/train ({len(train_data)} images)")
+    summary = train(
+        model, method, train_data, config.train, config.seed,
+        checkpoint_dir=directory / "checkpoints",
+        progress=lambda text: say(f"{config.method}: {text}"),
+    )  # fmt: skip
+    parameters = {
+        "total": sum(p.numel() for p in model.parameters()),
+        "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "trainable_by_module": trainable_by_module(model),
+    }
+    model = method.finalize(model)
+
+    results, tables = [], []
+    for role, group, dataset in [("valid", None, valid_data)] + generalization:
+        say(f"{config.method}: evaluating {dataset.name}/{dataset.split}")
+        predictions = predict_dataset(model, dataset)
+        tables.append(predictions.table)
+        results.append(
+            DatasetResult(
+                dataset=dataset.name,
+                split=dataset.split,
+                role=role,
+                group=group,
+                images=predictions.images,
+                instances=len(predictions.table),
+                metrics=score(predictions.table, list(config.metrics)),
+                content_hash=predictions.content_hash,
+            )
+        )
+    record = RunRecord(
+        run_id=f"{config.finetune}/{config.model}/{config.run_name()}",
+        command=command,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        finetune=config.finetune,
+        model=config.model,
+        method=config.method,
+        method_settings=method.settings_dict(),
+        seed=config.seed,
+        config=asdict(config),
+        versions=package_versions(),
+        git_commit=git_commit(),
+        wall_seconds=round(time.time() - started, 2),
+        train_seconds=round(summary.seconds, 2),
+        peak_memory_mb=peak_memory_mb(),
+        parameters=parameters,
+        results=results,
+        missing=missing,
+        method_outputs={"train_loss_by_epoch": summary.loss_by_epoch, "train_steps": summary.steps, **method.outputs()},
+    )
+    write_run(directory, record, pd.concat(tables, ignore_index=True))
+    say(f"{config.method}: record written to {directory / RECORD_FILE}")
+    return record
+
+
+def _generalization_sets(
+    task: type[SegmentationDataset], data_root: Path | None
+) -> tuple[list[tuple[str, str, SegmentationDataset]], dict[str, str]]:
+    """The task's generalization datasets that can be opened, and why each other one cannot."""
+    found, missing = [], {}
+    for group, names in sorted(task.generalization.items()):
+        for name in names:
+            if name not in DATASETS:
+                missing[name] = f"no loader for {name!r} is registered in this version of sherpa-bench"
+                continue
+            dataset_class = DATASETS.get(name)
+            try:
+                found.append(("generalization", group, dataset_class(dataset_class.eval_split, data_root)))
+            except DatasetNotFoundError as error:
+                missing[name] = str(error)
+    return found, missing
+
+
+def _limited(dataset: SegmentationDataset, max_images: int | None) -> SegmentationDataset:
+    return dataset if max_images is None else FirstImages(dataset, max_images)
+
+
+def _context(config: RunConfig, data: SegmentationDataset, work_dir: Path) -> MethodContext:
+    def fine_tune(model: SamModel, method_name: str, settings: dict[str, Any]) -> SamModel:
+        # Another model trained on this task by the same trainer (SHERPA's guide stage).
+        method_class = METHODS.get(method_name)
+        method = method_class(method_class.Settings(**settings))
+        method.prepare(model, _context(config, data, work_dir / method_name))
+        train(model, method, data, config.train, config.seed)
+        return method.finalize(model)
+
+    return MethodContext(
+        finetune=config.finetune,
+        train_data=data,
+        seed=config.seed,
+        work_dir=work_dir,
+        load_model=lambda name: MODELS.get(name)(),
+        fine_tune=fine_tune,
+    )
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for package in ("sherpa-bench", "torch", "torchvision", "segment-anything", "numpy", "pandas"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    versions["torch_threads"] = str(torch.get_num_threads())
+    versions["device"] = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    return versions
+
+
+def git_commit() -> str:
+    """The checkout's commit (with '+dirty' when it has uncommitted changes), or 'unknown'."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def peak_memory_mb() -> float:
+    """Peak GPU memory when on CUDA, else the process's peak resident memory (Linux: KiB)."""
+    if torch.cuda.is_available():
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -1,0 +1,141 @@
+"""The model interface: a ``segment_anything`` ``Sam`` with encoding and decoding kept apart.
+
+``encode`` runs the image encoder once per image; ``decode`` runs prompt encoder + mask decoder for
+all prompts of one image in one call. Preprocessing (longest side resize through PIL, pixel
+normalisation, padding) and the mapping of masks back to the original resolution are exactly those
+of ``segment_anything.SamPredictor``; ``tests/test_model_interface.py`` holds them equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from segment_anything.modeling import Sam
+from segment_anything.utils.transforms import ResizeLongestSide
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass(frozen=True)
+class ImageFrame:
+    """Where an image sits inside the model's square input: (H, W) before and after resizing."""
+
+    original_size: tuple[int, int]
+    input_size: tuple[int, int]
+
+
+@dataclass
+class DecoderOutput:
+    """Mask decoder output for N prompts of one image.
+
+    low_res_logits: N x M x h x w logits (M = 1, or 3 with multimask output; h = w = 4 x grid).
+    iou_predictions: N x M predicted mask quality.
+    """
+
+    low_res_logits: torch.Tensor
+    iou_predictions: torch.Tensor
+
+
+class SamModel(nn.Module):
+    """A SAM (any size, the toy pair included) behind the harness's encode / decode interface."""
+
+    def __init__(self, sam: Sam, name: str) -> None:
+        super().__init__()
+        self.sam = sam
+        self.name = name
+        self.transform = ResizeLongestSide(sam.image_encoder.img_size)
+
+    @property
+    def image_size(self) -> int:
+        return self.sam.image_encoder.img_size
+
+    @property
+    def device(self) -> torch.device:
+        return self.sam.device
+
+    @property
+    def mask_threshold(self) -> float:
+        return self.sam.mask_threshold
+
+    # ------------------------------------------------------------------ images
+    def prepare_image(self, image: np.ndarray) -> tuple[torch.Tensor, ImageFrame]:
+        """H x W x 3 uint8 RGB -> normalised, padded 3 x S x S tensor on the model's device."""
+        resized = self.transform.apply_image(image)
+        tensor = torch.as_tensor(resized, device=self.device).permute(2, 0, 1).contiguous()
+        frame = ImageFrame(original_size=image.shape[:2], input_size=tuple(resized.shape[:2]))
+        return self.sam.preprocess(tensor[None])[0], frame
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """B x 3 x S x S prepared images -> B x C x h x w image embeddings."""
+        return self.sam.image_encoder(images)
+
+    # ------------------------------------------------------------------ prompts and masks
+    def boxes_to_input(self, boxes: np.ndarray, frame: ImageFrame) -> torch.Tensor:
+        """N x 4 XYXY boxes in original pixels -> N x 4 boxes in the model's input frame."""
+        scaled = self.transform.apply_boxes(np.asarray(boxes, dtype=np.float64), frame.original_size)
+        return torch.as_tensor(scaled, dtype=torch.float, device=self.device)
+
+    def points_to_input(self, points: np.ndarray, frame: ImageFrame) -> torch.Tensor:
+        """N x P x 2 XY points in original pixels -> the same in the model's input frame."""
+        scaled = self.transform.apply_coords(np.asarray(points, dtype=np.float64), frame.original_size)
+        return torch.as_tensor(scaled, dtype=torch.float, device=self.device)
+
+    def decode(
+        self,
+        embedding: torch.Tensor,
+        boxes: torch.Tensor | None = None,
+        points: tuple[torch.Tensor, torch.Tensor] | None = None,
+        multimask_output: bool = False,
+    ) -> DecoderOutput:
+        """Decode all prompts of one image.
+
+        Arguments:
+            embedding: 1 x C x h x w, this image's embedding from :meth:`encode`.
+            boxes: N x 4 boxes in the input frame, or None.
+            points: (N x P x 2 coordinates in the input frame, N x P labels), or None.
+            multimask_output: return SAM's three ambiguity masks instead of the single mask.
+        """
+        sparse, dense = self.sam.prompt_encoder(points=points, boxes=boxes, masks=None)
+        logits, iou = self.sam.mask_decoder(
+            image_embeddings=embedding,
+            image_pe=self.sam.prompt_encoder.get_dense_pe(),
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+            multimask_output=multimask_output,
+        )
+        return DecoderOutput(low_res_logits=logits, iou_predictions=iou)
+
+    def masks_to_input(self, masks: np.ndarray, frame: ImageFrame) -> tuple[torch.Tensor, torch.Tensor]:
+        """N x H x W bool masks -> (N x S x S soft targets in the input frame, S x S valid region).
+
+        Antialiased resizing keeps thin structures as soft targets instead of dropping them.
+        """
+        size = self.image_size
+        height, width = frame.input_size
+        valid = torch.zeros(size, size, dtype=torch.bool, device=self.device)
+        valid[:height, :width] = True
+        if masks.shape[0] == 0:
+            return torch.zeros(0, size, size, device=self.device), valid
+        stack = torch.as_tensor(masks, dtype=torch.float32, device=self.device)[:, None]
+        resized = F.interpolate(stack, (height, width), mode="bilinear", align_corners=False, antialias=True)
+        return F.pad(resized[:, 0], (0, size - width, 0, size - height)), valid
+
+    def upscale_to_input(self, low_res_logits: torch.Tensor) -> torch.Tensor:
+        """Low-res logits -> logits over the padded S x S input frame (SAM's first upsampling step)."""
+        size = (self.image_size, self.image_size)
+        return F.interpolate(low_res_logits, size, mode="bilinear", align_corners=False)
+
+    def logits_to_original(self, low_res_logits: torch.Tensor, frame: ImageFrame) -> torch.Tensor:
+        """Low-res logits -> logits at the original image resolution (as ``SamPredictor``)."""
+        return self.sam.postprocess_masks(low_res_logits, frame.input_size, frame.original_size)
+
+    @torch.no_grad()
+    def predict_boxes(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """Convenience path for one image: N boxes (original pixels) -> N x H x W bool masks."""
+        prepared, frame = self.prepare_image(image)
+        embedding = self.encode(prepared[None])
+        out = self.decode(embedding, boxes=self.boxes_to_input(boxes, frame))
+        logits = self.logits_to_original(out.low_res_logits, frame)
+        return (logits[:, 0] > self.mask_threshold).cpu().numpy()

@@ -1,0 +1,48 @@
+"""Shared fixtures: small seeded models and data that every test can afford on a CPU."""
+
+from __future__ import annotations
+
+
+import pytest
+import torch
+
+from sherpa_bench.datasets.toy_generic import ToyGeneric
+from sherpa_bench.datasets.types import SegmentationDataset
+from sherpa_bench.models.toy import load_toy
+
+
+@pytest.fixture
+def random_toy():
+    """toy-small with seeded random weights: needs no shipped file, same every time."""
+    torch.manual_seed(0)
+    return load_toy("toy-small", pretrained=False)
+
+
+@pytest.fixture
+def generic_samples():
+    data = ToyGeneric("valid")
+    return [data[i] for i in range(6)]
+
+
+
+
+class ListDataset(SegmentationDataset):
+    """A fixed list of samples as a dataset (tests only)."""
+
+    name = "list"
+    splits = ("train", "valid", "test")
+
+    def __init__(self, samples, split="train"):
+        super().__init__(split)
+        self.samples = samples
+
+    def __len__(self):
+        return len(self.samples)
+
+    def _load(self, index):
+        return self.samples[index]
+
+
+@pytest.fixture
+def tiny_train_set(generic_samples):
+    return ListDataset(generic_samples[:4])
