@@ -91,9 +91,7 @@ class DIS5K(SegmentationDataset):
         unmatched = [p for p in self.images if f"{p.stem}.png" not in masks]
         if unmatched:
             listed = ", ".join(str(p) for p in unmatched[:3]) + (", ..." if len(unmatched) > 3 else "")
-            raise _malformed(
-                f"{len(unmatched)} image(s) have no mask <stem>.png in {self.mask_dir}: {listed}"
-            )
+            raise _malformed(f"{len(unmatched)} image(s) have no mask <stem>.png in {self.mask_dir}: {listed}")
 
     def _root(self) -> Path:
         if self.data_root is not None:
@@ -118,9 +116,7 @@ class DIS5K(SegmentationDataset):
         # A palette PNG stores indices; its grey values are what the 0/255 convention refers to.
         mask = np.asarray(mask_image.convert("L") if mask_image.mode == "P" else mask_image)
         if mask.dtype != np.uint8:
-            raise _malformed(
-                f"mask {mask_path} has {mask.dtype} pixels (mode {mask_image.mode}), expected 8-bit 0/255"
-            )
+            raise _malformed(f"mask {mask_path} has {mask.dtype} pixels (mode {mask_image.mode}), expected 8-bit 0/255")
         foreground = (mask[..., 0] if mask.ndim == 3 else mask) > 127
         has_object = bool(foreground.any())
         return Sample(

@@ -129,7 +129,7 @@ def upright_box(rng: np.random.Generator, height: int, width: int, scale: float)
     return np.asarray(image, dtype=bool)
 
 
-# Thin shapes (toy DIS5K): strokes 1-3 px wide, so a box around one holds mostly background.
+# Thin shapes (toy DIS5K): strokes 2-5 px wide, so a box around one holds mostly background.
 # Each is drawn around the origin and then placed; polylines are (K, 2) arrays of XY points.
 
 
@@ -164,7 +164,7 @@ def _place_drawing(
 
 
 def _stroke_width(rng: np.random.Generator) -> int:
-    return int(rng.integers(1, 4))
+    return int(rng.integers(2, 6))
 
 
 def wire(rng: np.random.Generator, height: int, width: int, scale: float) -> np.ndarray:

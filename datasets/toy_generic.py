@@ -3,12 +3,15 @@
 from sherpa_bench.datasets.synthetic import SceneStyle, SyntheticDataset
 from sherpa_bench.harness.registry import DATASETS
 
+# Objects of every size from small to filling the frame, as in SA-1B: the generalization suites
+# (one large salient object, regions tiling the image) must be in reach of a pre-trained model, and
+# only the fine-tuning tasks (thin structures, EM texture) lie outside this distribution.
 GENERIC_STYLE = SceneStyle(
-    shapes=("ellipse", "polygon", "star", "blob", "rectangle"),
-    textures=("solid", "gradient", "stripes", "checker", "noise"),
-    backgrounds=("solid", "gradient", "stripes", "checker", "noise"),
+    shapes=("ellipse", "polygon", "star", "blob", "rectangle", "frilly"),
+    textures=("solid", "gradient", "stripes", "checker", "noise", "clouds"),
+    backgrounds=("solid", "gradient", "stripes", "checker", "noise", "clouds"),
     objects=(1, 6),
-    object_scale=(0.15, 0.55),
+    object_scale=(0.12, 0.85),
     height=(80, 160),
     width=(80, 160),
 )

@@ -38,7 +38,7 @@ EM_STYLE = SceneStyle(
 class ToyThin(NonEmptySyntheticDataset):
     """Imitates DIS5K: 1-2 thin, wiry objects (wires, twigs, rings, fences) on textured backdrops.
 
-    Strokes are 1-3 px wide at 96-160 px image sizes, so the box around an object is mostly
+    Strokes are 2-5 px wide at 96-160 px image sizes, so the box around an object is mostly
     background: a SAM pre-trained on blobby objects fills it, and fine-tuning teaches it not to.
     """
 

@@ -37,8 +37,7 @@ class Sample:
         where = self.meta.get("source", self.sample_id)
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
             raise MalformedDataError(
-                f"{where}: image must be H x W x 3 uint8 RGB, got shape {self.image.shape} "
-                f"dtype {self.image.dtype}"
+                f"{where}: image must be H x W x 3 uint8 RGB, got shape {self.image.shape} dtype {self.image.dtype}"
             )
         height, width = self.image.shape[:2]
         if self.masks.ndim != 3 or self.masks.shape[1:] != (height, width):
@@ -49,9 +48,7 @@ class Sample:
         if self.masks.dtype != np.bool_:
             raise MalformedDataError(f"{where}: masks must be bool, got {self.masks.dtype}")
         if len(self.instance_ids) != self.masks.shape[0]:
-            raise MalformedDataError(
-                f"{where}: {len(self.instance_ids)} instance ids for {self.masks.shape[0]} masks"
-            )
+            raise MalformedDataError(f"{where}: {len(self.instance_ids)} instance ids for {self.masks.shape[0]} masks")
         if self.ignore is not None and self.ignore.shape != (height, width):
             raise MalformedDataError(f"{where}: ignore region has shape {self.ignore.shape}")
 
@@ -85,9 +82,7 @@ class SegmentationDataset(abc.ABC):
 
     def __init__(self, split: str, data_root: Path | None = None) -> None:
         if split not in self.splits:
-            raise ConfigError(
-                f"dataset {self.name!r} has no split {split!r}; its splits are {', '.join(self.splits)}"
-            )
+            raise ConfigError(f"dataset {self.name!r} has no split {split!r}; its splits are {', '.join(self.splits)}")
         self.split = split
         self.data_root = data_root
 

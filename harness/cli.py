@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 import time
@@ -11,7 +10,10 @@ from typing import List, Optional
 
 import typer
 
+from sherpa_bench.harness.config import TASK_LOSSES, TrainConfig
 from sherpa_bench.harness.errors import UserError
+
+TRAIN = TrainConfig()
 
 app = typer.Typer(
     add_completion=False,
@@ -45,15 +47,19 @@ DATA_HELP = "Folder holding the real datasets, e.g. DIR/DIS5K (env SHERPA_BENCH_
 
 @app.command()
 def run(
-    method: List[str] = typer.Option(["std-ft"], "--method", "-m", help="Method(s) to run; `sherpa-bench list methods`."),
-    finetune: str = typer.Option("toy-thin", "--finetune", "-f", help="Fine-tuning task; `sherpa-bench list datasets`."),
+    method: List[str] = typer.Option(
+        ["std-ft"], "--method", "-m", help="Method(s) to run; `sherpa-bench list methods`."
+    ),
+    finetune: str = typer.Option(
+        "toy-thin", "--finetune", "-f", help="Fine-tuning task; `sherpa-bench list datasets`."
+    ),
     model: str = typer.Option("toy-large", help="Model to fine-tune; `sherpa-bench list models`."),
     setting: List[str] = typer.Option([], "--set", help="Method setting KEY=VALUE (repeatable)."),
     seed: int = typer.Option(0, help="Seed of initialisation, data order and instance sampling."),
-    epochs: int = typer.Option(10, help="Training epochs."),
-    lr: float = typer.Option(3e-4, help="AdamW learning rate."),
-    loss: str = typer.Option("mse", help="Task loss: mse (SHERPA Eq. 6) or bce-dice."),
-    images_per_step: int = typer.Option(4, help="Images per optimisation step."),
+    epochs: int = typer.Option(TRAIN.epochs, help="Training epochs."),
+    lr: float = typer.Option(TRAIN.lr, help="AdamW learning rate."),
+    loss: str = typer.Option(TRAIN.loss, help=f"Task loss: {' or '.join(TASK_LOSSES)} (mse = SHERPA Eq. 6)."),
+    images_per_step: int = typer.Option(TRAIN.images_per_step, help="Images per optimisation step."),
     max_images: Optional[int] = typer.Option(None, help="Use only the first N images of every split (a quick look)."),
     metric: str = typer.Option("f1", help="Metric of the printed leaderboard."),
     reference: bool = typer.Option(True, help="Also run zero-shot when missing (retention needs it)."),
@@ -66,10 +72,8 @@ def run(
 
     Example: sherpa-bench run --method std-ft --finetune toy-thin
     """
-    from sherpa_bench.harness.runner import RunConfig, execute
-    from sherpa_bench.harness.trainer import TrainConfig
-
     from sherpa_bench.harness.registry import DATASETS, METHODS, MODELS
+    from sherpa_bench.harness.runner import RunConfig, execute
 
     train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step)
     for name in method:  # refuse every bad name before any run starts
@@ -103,9 +107,14 @@ def _print_leaderboard(
 
     from sherpa_bench.harness.atomic import atomic_write_text
     from sherpa_bench.harness.records import find_records
+    from sherpa_bench.harness.registry import MODELS
     from sherpa_bench.leaderboards.table import build_table, render_markdown
 
-    protocol = {"train": asdict(train_config), "max_images": max_images}
+    protocol = {
+        "train": asdict(train_config),
+        "max_images": max_images,
+        "weights_fingerprint": MODELS.get(model).fingerprint(),
+    }
     records = find_records(runs_dir, finetune, model, protocol=protocol)
     if not records:
         raise UserError(f"no run records for {finetune} / {model} under {runs_dir}; run `sherpa-bench run` first")
@@ -121,73 +130,80 @@ def leaderboard(
     finetune: str = typer.Option("toy-thin", "--finetune", "-f", help="Fine-tuning task."),
     model: str = typer.Option("toy-large", help="Fine-tuned model."),
     metric: str = typer.Option("f1", help="Metric of the table: f1, miou or dice."),
-    epochs: int = typer.Option(10, help="Only runs trained with this many epochs (one protocol per table)."),
-    lr: float = typer.Option(3e-4, help="Only runs trained with this learning rate."),
-    loss: str = typer.Option("mse", help="Only runs trained with this task loss."),
-    images_per_step: int = typer.Option(4, help="Only runs trained with this batch size."),
+    epochs: int = typer.Option(TRAIN.epochs, help="Only runs trained with this many epochs (one protocol per table)."),
+    lr: float = typer.Option(TRAIN.lr, help="Only runs trained with this learning rate."),
+    loss: str = typer.Option(TRAIN.loss, help="Only runs trained with this task loss."),
+    images_per_step: int = typer.Option(TRAIN.images_per_step, help="Only runs trained with this batch size."),
     max_images: Optional[int] = typer.Option(None, help="Only runs limited to this many images per split."),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
 ) -> None:
     """Rebuild the retention leaderboard (SHERPA Table 1 shape) of a task from its run records."""
-    from sherpa_bench.harness.trainer import TrainConfig
-
     train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step)
     _print_leaderboard(runs_dir, finetune, model, metric, train_config, max_images)
 
 
 @app.command()
 def check(
-    update: bool = typer.Option(False, help="Rewrite the baselines and tables in leaderboards/toy/ instead."),
+    update: bool = typer.Option(False, help="Re-run the toy leaderboards and rewrite their baselines and tables."),
+    baseline_dir: Path = typer.Option(None, help="Folder of baselines (default: the package's leaderboards/toy)."),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
 ) -> None:
     """Re-run the toy leaderboards and compare every cell with its committed baseline.
 
-    Exits 1 naming each cell that moved beyond its tolerance (either way: an intended change is
-    recorded with --update).
+    Exits 1 naming each cell that moved beyond its tolerance, either way: an intended change is
+    recorded with --update and committed.
     """
-    from sherpa_bench.harness.regression import check as run_check
+    from sherpa_bench.harness import regression
     from sherpa_bench.leaderboards.check import format_report
     from sherpa_bench.leaderboards.table import render_markdown
 
-    outcomes = run_check(runs_dir, update, _say)
+    folder = baseline_dir or regression.TOY_DIR
+    if update:
+        for path, board in regression.update(folder, runs_dir, _say):
+            typer.echo(render_markdown(board))
+            typer.echo(f"baseline written: {path}\n")
+        return
     failed = False
-    for outcome in outcomes:
+    for outcome in regression.check(folder, runs_dir, _say):
         typer.echo(render_markdown(outcome.board))
-        if update:
-            typer.echo(f"baseline written: {outcome.spec.baseline_path}\n")
-            continue
-        typer.echo(f"check against {outcome.spec.baseline_path}:")
+        typer.echo(f"compared with {outcome.baseline}:")
         typer.echo(format_report(outcome.changes) + "\n")
         failed = failed or outcome.failed
     if failed:
-        typer.secho("regression check FAILED (improvements too: update the baseline on purpose with --update)", fg=typer.colors.RED, err=True)
+        typer.secho(
+            "regression check FAILED; if the change is intended, run `sherpa-bench check --update` and commit",
+            fg=typer.colors.RED, err=True,
+        )  # fmt: skip
         raise typer.Exit(1)
+    typer.echo("regression check passed")
+
+
+def _step_reporter(name: str, total: int, started: float):
+    def report(step: int, loss: float) -> None:
+        if step % 50 == 0 or step == total - 1:
+            typer.echo(f"[{name}] step {step + 1}/{total} loss {loss:.4f} ({time.time() - started:.0f}s)")
+
+    return report
 
 
 @app.command("pretrain-toy")
 def pretrain_toy(
     model: List[str] = typer.Option(["toy-small", "toy-large"], help="Toy model(s) to pre-train."),
-    steps: int = typer.Option(2500, help="Optimiser steps (8 images each)."),
+    steps: Optional[int] = typer.Option(None, help="Optimiser steps of 8 images [default: 3000 small, 4000 large]."),
     seed: int = typer.Option(0, help="Seed of initialisation and prompt sampling."),
     threads: int = typer.Option(1, help="Torch CPU threads (recorded: results depend on it)."),
 ) -> None:
     """Re-make the shipped toy SAM weights from the recorded recipe (CPU, about 15-30 min each)."""
     import torch
 
-    from sherpa_bench.models.pretrain_toy import PretrainRecipe, pretrain, save_pretrained
+    from sherpa_bench.models.pretrain_toy import DEFAULT_STEPS, PretrainRecipe, pretrain, save_pretrained
 
     torch.set_num_threads(threads)
     for name in model:
-        recipe = PretrainRecipe(model=name, steps=steps, seed=seed)
+        recipe = PretrainRecipe(model=name, steps=steps or DEFAULT_STEPS[name], seed=seed)
         started = time.time()
-
-        def report(step: int, loss: float) -> None:
-            if step % 50 == 0 or step == steps - 1:
-                elapsed = time.time() - started
-                typer.echo(f"[{name}] step {step + 1}/{steps} loss {loss:.4f} ({elapsed:.0f}s)")
-
-        trained = pretrain(recipe, progress=report)
-        command = f"sherpa-bench pretrain-toy --model {name} --steps {steps} --seed {seed} --threads {threads}"
+        trained = pretrain(recipe, progress=_step_reporter(name, recipe.steps, started))
+        command = f"sherpa-bench pretrain-toy --model {name} --steps {recipe.steps} --seed {seed} --threads {threads}"
         path = save_pretrained(trained, recipe, time.time() - started, command)
         typer.echo(f"[{name}] weights written to {path}")
 

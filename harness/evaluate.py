@@ -71,9 +71,13 @@ def predict_dataset(
                         "split": dataset.split,
                         "image_id": sample.sample_id,
                         "instance_id": instance_id,
-                        "box_x0": boxes[k, 0], "box_y0": boxes[k, 1],
-                        "box_x1": boxes[k, 2], "box_y1": boxes[k, 3],
-                        "tp": counts[k, 0], "fp": counts[k, 1], "fn": counts[k, 2],
+                        "box_x0": boxes[k, 0],
+                        "box_y0": boxes[k, 1],
+                        "box_x1": boxes[k, 2],
+                        "box_y1": boxes[k, 3],
+                        "tp": counts[k, 0],
+                        "fp": counts[k, 1],
+                        "fn": counts[k, 2],
                         "predicted_iou": float(ious[k]),
                     }  # fmt: skip
                 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-TASK_LOSSES = ("mse", "bce-dice")
+from sherpa_bench.harness.config import TASK_LOSSES
 
 
 def task_loss(logits: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, kind: str) -> torch.Tensor:
@@ -21,9 +21,7 @@ def task_loss(logits: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, 
     return task_loss_per_instance(logits, targets, valid, kind).mean()
 
 
-def task_loss_per_instance(
-    logits: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, kind: str
-) -> torch.Tensor:
+def task_loss_per_instance(logits: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, kind: str) -> torch.Tensor:
     """Loss of each of N instances (an N-vector).
 
     Arguments:

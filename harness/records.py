@@ -70,7 +70,7 @@ class RunRecord:
         return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         data = dict(data)
         data["results"] = [DatasetResult(**r) for r in data["results"]]
         return cls(**data)

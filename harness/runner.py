@@ -18,11 +18,12 @@ import pandas as pd
 import torch
 
 from sherpa_bench.datasets.types import FirstImages, SegmentationDataset
+from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.errors import DatasetNotFoundError, UserError
 from sherpa_bench.harness.evaluate import predict_dataset, score
 from sherpa_bench.harness.records import RECORD_FILE, DatasetResult, RunRecord, read_record, write_run
-from sherpa_bench.harness.registry import DATASETS, METHODS, MODELS, METRICS
-from sherpa_bench.harness.trainer import TrainConfig, train
+from sherpa_bench.harness.registry import DATASETS, METHODS, METRICS, MODELS
+from sherpa_bench.harness.trainer import train
 from sherpa_bench.methods.base import Method, MethodContext, trainable_by_module
 from sherpa_bench.models.sam import SamModel
 
@@ -51,7 +52,9 @@ class RunConfig:
         return data
 
     def run_name(self) -> str:
-        digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:8]
+        """Method, seed and a hash of the identity and of the model's weights."""
+        identity = {**self.identity(), "weights": MODELS.get(self.model).fingerprint()}
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         return f"{self.method}-seed{self.seed}-{digest}"
 
 
@@ -79,7 +82,9 @@ def execute(
     task = DATASETS.get(config.finetune)
     if not task.is_finetune_task():
         tasks = ", ".join(e.name for e in DATASETS if e.obj.is_finetune_task())
-        raise UserError(f"{config.finetune!r} is not a fine-tuning task (it needs train and valid splits and generalization datasets); fine-tuning tasks: {tasks}")
+        raise UserError(
+            f"{config.finetune!r} is not a fine-tuning task (it needs train and valid splits and generalization datasets); fine-tuning tasks: {tasks}"
+        )
     data_root = Path(config.data_root) if config.data_root else None
     train_data = _limited(task("train", data_root), config.max_images)
     valid_data = _limited(task("valid", data_root), config.max_images)
@@ -88,7 +93,7 @@ def execute(
 
     started = time.time()
     _seed_everything(config.seed)
-    model: SamModel = MODELS.get(config.model)()
+    model: SamModel = MODELS.get(config.model).load()
     context = _context(config, train_data, directory / "method")
     say(f"{config.method}: preparing")
     method.prepare(model, context)
@@ -131,7 +136,7 @@ def execute(
         method=config.method,
         method_settings=method.settings_dict(),
         seed=config.seed,
-        config=asdict(config),
+        config={**asdict(config), "weights_fingerprint": MODELS.get(config.model).fingerprint()},
         versions=package_versions(),
         git_commit=git_commit(),
         wall_seconds=round(time.time() - started, 2),
@@ -183,7 +188,7 @@ def _context(config: RunConfig, data: SegmentationDataset, work_dir: Path) -> Me
         train_data=data,
         seed=config.seed,
         work_dir=work_dir,
-        load_model=lambda name: MODELS.get(name)(),
+        load_model=lambda name: MODELS.get(name).load(),
         fine_tune=fine_tune,
     )
 

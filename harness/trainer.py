@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -17,34 +17,12 @@ import torch
 
 from sherpa_bench.datasets.types import SegmentationDataset
 from sherpa_bench.harness.atomic import atomic_write_bytes
+from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.embeddings import EmbeddingCache
-from sherpa_bench.harness.errors import ConfigError
-from sherpa_bench.harness.losses import TASK_LOSSES, task_loss
+from sherpa_bench.harness.losses import task_loss
 from sherpa_bench.methods.base import Method, TrainStep
 from sherpa_bench.models.sam import SamModel
 from sherpa_bench.prompts import boxes_for_sample
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings, identical for every method of a leaderboard.
-
-    loss: "mse" (SHERPA Eq. 6) or "bce-dice"; see ``harness/losses.py``.
-    instances_per_image: at most this many instances of an image per step (seeded choice).
-    """
-
-    epochs: int = 10
-    lr: float = 3e-4
-    weight_decay: float = 0.01
-    images_per_step: int = 4
-    instances_per_image: int = 8
-    loss: str = "mse"
-
-    def __post_init__(self) -> None:
-        if self.loss not in TASK_LOSSES:
-            raise ConfigError(f"unknown task loss {self.loss!r}; choose one of {', '.join(TASK_LOSSES)}")
-        if self.epochs < 0 or self.images_per_step < 1 or self.instances_per_image < 1:
-            raise ConfigError(f"epochs must be >= 0 and batch sizes >= 1, got {asdict(self)}")
 
 
 @dataclass

@@ -321,7 +321,7 @@ def _best_marks(board: Leaderboard) -> dict[tuple[str, str], str]:
     marks = {}
     for column in contenders.columns:
         # Rank what the reader sees: the values as formatted, not the raw floats.
-        shown = contenders[column].dropna().map(lambda value: float(_format(column, value).rstrip("%")))
+        shown = contenders[column].dropna().map(lambda value, column=column: float(_format(column, value).rstrip("%")))
         ranked = sorted(set(shown), reverse=True)
         for template, value in zip(["**{}**", "<u>{}</u>"], ranked):
             for label in shown.index[shown == value]:

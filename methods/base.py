@@ -75,7 +75,7 @@ class Method:
         self.settings = settings if settings is not None else self.Settings()
 
     @classmethod
-    def from_options(cls, options: dict[str, str]) -> "Method":
+    def from_options(cls, options: dict[str, str]) -> Method:
         """Build from ``--set key=value`` strings, converting each to its setting's type."""
         fields = {f.name: f for f in dataclasses.fields(cls.Settings)}
         values: dict[str, Any] = {}

@@ -65,10 +65,14 @@ class PooledImageDice:
 
 
 METRICS.register("f1", "instance-level F1 (SHERPA App. G): 2TP/(2TP+FP+FN) per instance, mean over instances")(
-    InstanceMetric("f1", "F1", "mean over instances of 2TP / (2TP + FP + FN)", lambda tp, fp, fn: _ratio(2 * tp, 2 * tp + fp + fn))
+    InstanceMetric(
+        "f1", "F1", "mean over instances of 2TP / (2TP + FP + FN)", lambda tp, fp, fn: _ratio(2 * tp, 2 * tp + fp + fn)
+    )
 )
 METRICS.register("miou", "mIoU (SHERPA App. G): TP/(TP+FP+FN) per instance, mean over instances")(
-    InstanceMetric("miou", "mIoU", "mean over instances of TP / (TP + FP + FN)", lambda tp, fp, fn: _ratio(tp, tp + fp + fn))
+    InstanceMetric(
+        "miou", "mIoU", "mean over instances of TP / (TP + FP + FN)", lambda tp, fp, fn: _ratio(tp, tp + fp + fn)
+    )
 )
 METRICS.register("dice", "pixel-level Dice (SHERPA App. G): pooled over each image's instances, mean over images")(
     PooledImageDice()

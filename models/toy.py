@@ -96,9 +96,7 @@ def load_toy(name: str, pretrained: bool = True) -> SamModel:
     if pretrained:
         path = weights_path(name)
         if not path.exists():
-            raise UserError(
-                f"toy weights {path} are missing; regenerate them with `sherpa-bench pretrain-toy`"
-            )
+            raise UserError(f"toy weights {path} are missing; regenerate them with `sherpa-bench pretrain-toy`")
         sam.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
     sam.eval()
     return SamModel(sam, name)
@@ -110,19 +108,28 @@ def toy_recipe(name: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def describe(name: str) -> str:
-    size = TOY_SIZES[name]
-    return (
-        f"toy SAM: ViT {size.embed_dim}-d x {size.depth} blocks, {size.num_heads} heads; "
-        f"{TOY_IMAGE_SIZE} px input, {TOY_PROMPT_DIM}-d mask decoder; weights shipped"
-    )
+@dataclass(frozen=True)
+class ToyModel:
+    """A registered toy model: how to load it and what identifies its weights."""
+
+    name: str
+
+    def load(self, pretrained: bool = True) -> SamModel:
+        return load_toy(self.name, pretrained)
+
+    def fingerprint(self) -> str:
+        """Hash of the shipped weights: runs made with other weights are never reused."""
+        path = weights_path(self.name)
+        return file_sha256(path)[:16] if path.exists() else "missing"
+
+    @property
+    def description(self) -> str:
+        size = TOY_SIZES[self.name]
+        return (
+            f"toy SAM: ViT {size.embed_dim}-d x {size.depth} blocks, {size.num_heads} heads; "
+            f"{TOY_IMAGE_SIZE} px input, {TOY_PROMPT_DIM}-d mask decoder; weights shipped"
+        )
 
 
-@MODELS.register("toy-small", describe("toy-small"))
-def toy_small(pretrained: bool = True) -> SamModel:
-    return load_toy("toy-small", pretrained)
-
-
-@MODELS.register("toy-large", describe("toy-large"))
-def toy_large(pretrained: bool = True) -> SamModel:
-    return load_toy("toy-large", pretrained)
+for _toy in (ToyModel(name) for name in TOY_SIZES):
+    MODELS.register(_toy.name, _toy.description)(_toy)

@@ -26,9 +26,7 @@ def boxes_for_sample(masks: np.ndarray) -> np.ndarray:
     return np.stack([box_from_mask(m) for m in masks])
 
 
-def jitter_boxes(
-    boxes: np.ndarray, rng: np.random.Generator, scale: float, size: tuple[int, int]
-) -> np.ndarray:
+def jitter_boxes(boxes: np.ndarray, rng: np.random.Generator, scale: float, size: tuple[int, int]) -> np.ndarray:
     """Move each side by U(-scale, scale) x the box's side length, clipped to the image (H, W)."""
     if boxes.shape[0] == 0:
         return boxes

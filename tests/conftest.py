@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 
@@ -22,8 +21,6 @@ def random_toy():
 def generic_samples():
     data = ToyGeneric("valid")
     return [data[i] for i in range(6)]
-
-
 
 
 class ListDataset(SegmentationDataset):

@@ -42,10 +42,23 @@ def make_record(method: str, scores: list[float], missing: dict[str, str] | None
         if dataset not in missing
     ]
     return RunRecord(
-        run_id=method, command="sherpa-bench run", created="2025-01-01T00:00:00", finetune="dis5k",
-        model="sam-vit-h", method=method, method_settings={}, seed=0, config={}, versions={},
-        git_commit="0" * 40, wall_seconds=1.0, train_seconds=1.0, peak_memory_mb=1.0, parameters={},
-        results=results, missing=missing,
+        run_id=method,
+        command="sherpa-bench run",
+        created="2025-01-01T00:00:00",
+        finetune="dis5k",
+        model="sam-vit-h",
+        method=method,
+        method_settings={},
+        seed=0,
+        config={},
+        versions={},
+        git_commit="0" * 40,
+        wall_seconds=1.0,
+        train_seconds=1.0,
+        peak_memory_mb=1.0,
+        parameters={},
+        results=results,
+        missing=missing,
     )
 
 

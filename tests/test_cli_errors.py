@@ -29,7 +29,9 @@ def test_missing_dis5k_names_the_path_and_how_to_set_it(tmp_path):
 
 
 def test_missing_dis5k_without_any_data_root_says_so(tmp_path):
-    result = run_cli("run", "--method", "std-ft", "--finetune", "disk5k", "--runs-dir", str(tmp_path), env={"PATH": "/usr/bin:/bin"})
+    result = run_cli(
+        "run", "--method", "std-ft", "--finetune", "disk5k", "--runs-dir", str(tmp_path), env={"PATH": "/usr/bin:/bin"}
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "SHERPA_BENCH_DATA" in result.stderr
 

@@ -28,7 +28,9 @@ def test_logits_equal_sam_predictor_not_just_thresholded_masks(random_toy, gener
     theirs, _, _ = predictor.predict(box=box[0], multimask_output=True, return_logits=True)
     prepared, frame = random_toy.prepare_image(sample.image)
     with torch.no_grad():
-        out = random_toy.decode(random_toy.encode(prepared[None]), random_toy.boxes_to_input(box, frame), multimask_output=True)
+        out = random_toy.decode(
+            random_toy.encode(prepared[None]), random_toy.boxes_to_input(box, frame), multimask_output=True
+        )
         ours = random_toy.logits_to_original(out.low_res_logits, frame)[0].numpy()
     assert ours.shape == theirs.shape == (3, *sample.size)
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)

@@ -7,9 +7,10 @@ import copy
 import pytest
 import torch
 
+from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.harness.registry import METHODS
-from sherpa_bench.harness.trainer import TrainConfig, train
+from sherpa_bench.harness.trainer import train
 
 FAST = TrainConfig(epochs=2, lr=1e-3, images_per_step=2)
 
@@ -48,7 +49,13 @@ def test_same_seed_gives_the_same_weights_and_another_seed_does_not(tiny_train_s
     def trained(seed):
         torch.manual_seed(0)
         model = load_toy("toy-small", pretrained=False)
-        train(model, METHODS.get("std-ft")(), tiny_train_set, TrainConfig(epochs=1, images_per_step=1, instances_per_image=1), seed)
+        train(
+            model,
+            METHODS.get("std-ft")(),
+            tiny_train_set,
+            TrainConfig(epochs=1, images_per_step=1, instances_per_image=1),
+            seed,
+        )
         return model.sam.mask_decoder.state_dict()
 
     first, again, other = trained(0), trained(0), trained(1)
@@ -63,7 +70,9 @@ def test_a_checkpoint_per_epoch_holds_exactly_the_trained_tensors(random_toy, ti
     state = torch.load(tmp_path / "epoch-02.pt", weights_only=True)
     assert state["epoch"] == 2
     assert set(state["trained"]) == {n for n, _ in random_toy.named_parameters() if n.startswith("sam.mask_decoder.")}
-    torch.testing.assert_close(state["trained"]["sam.mask_decoder.iou_token.weight"], random_toy.sam.mask_decoder.iou_token.weight)
+    torch.testing.assert_close(
+        state["trained"]["sam.mask_decoder.iou_token.weight"], random_toy.sam.mask_decoder.iou_token.weight
+    )
 
 
 def test_regularizers_of_a_method_enter_the_loss(tiny_train_set):

@@ -1,0 +1,34 @@
+"""A run is found again only when everything that changes its numbers is the same."""
+
+from __future__ import annotations
+
+from sherpa_bench.harness.config import TrainConfig
+from sherpa_bench.harness.registry import MODELS
+from sherpa_bench.harness.runner import RunConfig
+
+
+def test_same_config_same_name_and_the_data_location_does_not_matter():
+    first = RunConfig(method="std-ft", finetune="toy-thin")
+    assert first.run_name() == RunConfig(method="std-ft", finetune="toy-thin").run_name()
+    assert first.run_name() == RunConfig(method="std-ft", finetune="toy-thin", data_root="/elsewhere").run_name()
+
+
+def test_each_result_changing_setting_changes_the_name():
+    base = RunConfig(method="std-ft", finetune="toy-thin")
+    variants = [
+        RunConfig(method="std-ft", finetune="toy-thin", seed=1),
+        RunConfig(method="std-ft", finetune="toy-thin", train=TrainConfig(lr=1e-3)),
+        RunConfig(method="std-ft", finetune="toy-thin", max_images=4),
+        RunConfig(method="std-ft", finetune="toy-thin", settings={"k": "2"}),
+        RunConfig(method="std-ft", finetune="toy-em"),
+    ]
+    names = {v.run_name() for v in variants}
+    assert base.run_name() not in names and len(names) == len(variants)
+
+
+def test_other_model_weights_change_the_name(monkeypatch):
+    config = RunConfig(method="std-ft", finetune="toy-thin")
+    before = config.run_name()
+    toy = MODELS.get("toy-large")
+    monkeypatch.setattr(type(toy), "fingerprint", lambda self: "retrained")
+    assert config.run_name() != before
