@@ -126,6 +126,45 @@ def _print_leaderboard(
 
 
 @app.command()
+def experiment(
+    name: str = typer.Argument(..., help="table4 | table5 | table6 | table17 | table18 | table19 | table20"),
+    finetune: str = typer.Option("toy-thin", "--finetune", "-f", help="Fine-tuning task."),
+    model: str = typer.Option("toy-large", help="Model to fine-tune."),
+    seed: int = typer.Option(0, help="Seed of every run."),
+    epochs: int = typer.Option(TRAIN.epochs, help="Training epochs of every run."),
+    max_images: Optional[int] = typer.Option(None, help="Use only the first N images of every split."),
+    runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
+    data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
+) -> None:
+    """Run one of the SHERPA paper's ablation tables and write it in the paper's shape.
+
+    Example: sherpa-bench experiment table5 --finetune toy-thin
+    """
+    from dataclasses import replace
+
+    from sherpa_bench.harness.atomic import atomic_write_text
+    from sherpa_bench.harness.experiments import experiment as find_experiment
+    from sherpa_bench.harness.experiments import render
+    from sherpa_bench.harness.runner import RunConfig, execute
+
+    spec = find_experiment(name)
+    base = RunConfig(
+        method="zero-shot", finetune=finetune, model=model, seed=seed, train=replace(TRAIN, epochs=epochs),
+        max_images=max_images, data_root=str(data_root) if data_root else None,
+    )  # fmt: skip
+    command = shlex.join(["sherpa-bench", *sys.argv[1:]])
+    records = [
+        execute(replace(base, method=v.method, settings=v.settings), runs_dir, command, progress=_say)
+        for v in spec.variants
+    ]
+    text = render(spec, records, finetune, model)
+    path = Path(runs_dir) / finetune / model / f"experiment-{name}.md"
+    atomic_write_text(path, text)
+    typer.echo(text)
+    _say(f"table written to {path}")
+
+
+@app.command()
 def leaderboard(
     finetune: str = typer.Option("toy-thin", "--finetune", "-f", help="Fine-tuning task."),
     model: str = typer.Option("toy-large", help="Fine-tuned model."),

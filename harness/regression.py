@@ -42,8 +42,8 @@ class ToyLeaderboard:
 
 
 TOY_LEADERBOARDS = (
-    ToyLeaderboard("toy-thin", ("zero-shot", "std-ft")),
-    ToyLeaderboard("toy-em", ("zero-shot", "std-ft")),
+    ToyLeaderboard("toy-thin", ("zero-shot", "std-ft", "kl-sp", "sherpa")),
+    ToyLeaderboard("toy-em", ("zero-shot", "std-ft", "kl-sp", "sherpa")),
 )
 
 

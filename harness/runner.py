@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import platform
 import resource
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -17,17 +18,20 @@ from typing import Any, Callable
 import pandas as pd
 import torch
 
+from sherpa_bench.datasets.label_noise import NoisyLabels
 from sherpa_bench.datasets.types import FirstImages, SegmentationDataset
+from sherpa_bench.harness.atomic import atomic_write_bytes
 from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.errors import DatasetNotFoundError, UserError
 from sherpa_bench.harness.evaluate import predict_dataset, score
 from sherpa_bench.harness.records import RECORD_FILE, DatasetResult, RunRecord, read_record, write_run
 from sherpa_bench.harness.registry import DATASETS, METHODS, METRICS, MODELS
 from sherpa_bench.harness.trainer import train
-from sherpa_bench.methods.base import Method, MethodContext, trainable_by_module
+from sherpa_bench.methods.base import Method, MethodContext, TrainedModel, trainable_by_module
 from sherpa_bench.models.sam import SamModel
 
 DEFAULT_METRICS = ("f1", "miou", "dice")
+TRAINED_FILE = "trained.pt"
 Progress = Callable[[str], None]
 
 
@@ -43,6 +47,7 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     metrics: tuple[str, ...] = DEFAULT_METRICS
     max_images: int | None = None
+    label_noise: float = 0.0
     data_root: str | None = None
 
     def identity(self) -> dict[str, Any]:
@@ -87,14 +92,18 @@ def execute(
         )
     data_root = Path(config.data_root) if config.data_root else None
     train_data = _limited(task("train", data_root), config.max_images)
+    if config.label_noise > 0:
+        train_data = NoisyLabels(train_data, config.label_noise, config.seed)
     valid_data = _limited(task("valid", data_root), config.max_images)
     generalization, missing = _generalization_sets(task, data_root)
     generalization = [(role, group, _limited(d, config.max_images)) for role, group, d in generalization]
 
+    for name, why in missing.items():
+        say(f"{config.method}: not evaluated on {name}: {why.splitlines()[0]}")
     started = time.time()
     _seed_everything(config.seed)
     model: SamModel = MODELS.get(config.model).load()
-    context = _context(config, train_data, directory / "method")
+    context = _context(config, train_data, directory / "method", runs_dir, say)
     say(f"{config.method}: preparing")
     method.prepare(model, context)
     say(f"{config.method}: training on {config.finetune}/train ({len(train_data)} images)")
@@ -108,7 +117,9 @@ def execute(
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "trainable_by_module": trainable_by_module(model),
     }
+    trained_names = [name for name, p in model.named_parameters() if p.requires_grad]
     model = method.finalize(model)
+    save_trained(directory, model, trained_names)
 
     results, tables = [], []
     for role, group, dataset in [("valid", None, valid_data)] + generalization:
@@ -174,23 +185,51 @@ def _limited(dataset: SegmentationDataset, max_images: int | None) -> Segmentati
     return dataset if max_images is None else FirstImages(dataset, max_images)
 
 
-def _context(config: RunConfig, data: SegmentationDataset, work_dir: Path) -> MethodContext:
-    def fine_tune(model: SamModel, method_name: str, settings: dict[str, Any]) -> SamModel:
-        # Another model trained on this task by the same trainer (SHERPA's guide stage).
-        method_class = METHODS.get(method_name)
-        method = method_class(method_class.Settings(**settings))
-        method.prepare(model, _context(config, data, work_dir / method_name))
-        train(model, method, data, config.train, config.seed)
-        return method.finalize(model)
+def _context(
+    config: RunConfig, data: SegmentationDataset, work_dir: Path, runs_dir: Path, say: Progress
+) -> MethodContext:
+    def train_model(
+        model_name: str, method_name: str, settings: dict[str, Any], epochs: int | None, label_noise: float
+    ) -> TrainedModel:
+        # Another model trained on this task by a run of its own (SHERPA's guide stage).
+        train = config.train if epochs is None else replace(config.train, epochs=epochs)
+        sub_config = replace(
+            config, method=method_name, model=model_name, settings={k: str(v) for k, v in settings.items()},
+            train=train, label_noise=label_noise,
+        )  # fmt: skip
+        command = f"(stage of the {config.method} run {config.run_name()})"
+        record = execute(sub_config, runs_dir, command=command, progress=say)
+        model = MODELS.get(model_name).load()
+        load_trained(run_directory(runs_dir, sub_config), model)
+        return TrainedModel(model, record.run_id)
 
     return MethodContext(
         finetune=config.finetune,
+        model_name=config.model,
         train_data=data,
         seed=config.seed,
         work_dir=work_dir,
         load_model=lambda name: MODELS.get(name).load(),
-        fine_tune=fine_tune,
+        train_model=train_model,
     )
+
+
+def save_trained(directory: Path, model: SamModel, names: list[str]) -> None:
+    """The evaluated values of every tensor the run trained (the rest is the registered model's)."""
+    state = model.state_dict()
+    buffer = io.BytesIO()
+    torch.save({name: state[name].detach().cpu() for name in names}, buffer)
+    atomic_write_bytes(Path(directory) / TRAINED_FILE, buffer.getvalue())
+
+
+def load_trained(directory: Path, model: SamModel) -> None:
+    """Put a finished run's trained tensors into a freshly loaded copy of its model."""
+    trained = torch.load(Path(directory) / TRAINED_FILE, map_location=model.device, weights_only=True)
+    missing = set(trained) - set(model.state_dict())
+    if missing:
+        raise UserError(f"{directory / TRAINED_FILE} holds tensors this model lacks: {sorted(missing)[:5]}")
+    model.load_state_dict(trained, strict=False)
+    model.eval()
 
 
 def _seed_everything(seed: int) -> None:

@@ -30,20 +30,31 @@ from sherpa_bench.models.sam import DecoderOutput, ImageFrame, SamModel
 
 
 @dataclass
+class TrainedModel:
+    """A model fine-tuned by a run of its own, and that run's id (kept in the caller's record)."""
+
+    model: SamModel
+    run_id: str
+
+
+@dataclass
 class MethodContext:
     """The harness services a method may use in ``prepare``.
 
+    model_name: the registered name of the model this run fine-tunes.
     load_model: name -> a fresh pre-trained :class:`SamModel` of that registered model.
-    fine_tune: (model, method name, settings) -> that model fine-tuned on this task's training data
-        by the harness's own trainer (how SHERPA trains its guide without touching the loop).
+    train_model: (model name, method name, settings, epochs or None, label noise) -> that model
+        fine-tuned on this task by a run of its own (recorded, cached and reused like any run): how
+        SHERPA trains its guide without touching the loop.
     """
 
     finetune: str
+    model_name: str
     train_data: SegmentationDataset
     seed: int
     work_dir: Path
     load_model: Callable[[str], SamModel]
-    fine_tune: Callable[[SamModel, str, dict[str, Any]], SamModel]
+    train_model: Callable[[str, str, dict[str, Any], int | None, float], TrainedModel]
 
 
 @dataclass

@@ -114,6 +114,11 @@ class ToyModel:
 
     name: str
 
+    @property
+    def default_guide(self) -> str | None:
+        """SHERPA's small guide for this model (as SAM vit_b guides vit_h)."""
+        return "toy-small" if self.name == "toy-large" else None
+
     def load(self, pretrained: bool = True) -> SamModel:
         return load_toy(self.name, pretrained)
 

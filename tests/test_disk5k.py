@@ -150,3 +150,25 @@ def test_a_task_compared_on_the_papers_datasets():
         "Group 1": ("ade20k", "cityscapes", "coco"),
         "Group 2": ("ecssd", "fss", "big"),
     }
+
+
+@pytest.mark.slow
+def test_sherpa_runs_the_paper_setting_on_a_fabricated_dis5k(dis_root, tmp_path):
+    """`run --method sherpa --finetune disk5k`: the large model guided by its small partner, the
+    generalization sets that are not on disk listed as missing rather than scored."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sherpa_bench.harness.cli import app
+
+    runs = tmp_path / "runs"
+    args = ["run", "-m", "sherpa", "-f", "disk5k", "--data-root", str(dis_root), "--epochs", "1", "--runs-dir", str(runs)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (path,) = runs.glob("disk5k/toy-large/sherpa-*/record.json")
+    record = json.loads(path.read_text())
+    assert record["results"][0]["dataset"] == "disk5k" and record["results"][0]["images"] == 2
+    assert set(record["missing"]) == {"ade20k", "cityscapes", "coco", "ecssd", "fss", "big"}
+    assert record["method_outputs"]["guide_run"].startswith("disk5k/toy-small/kl-sp-")
+    assert "missing" in result.output.lower() or "ade20k" in result.output
