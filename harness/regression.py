@@ -42,8 +42,8 @@ class ToyLeaderboard:
 
 
 TOY_LEADERBOARDS = (
-    ToyLeaderboard("toy-thin", ("zero-shot", "std-ft", "kl-sp", "sherpa")),
-    ToyLeaderboard("toy-em", ("zero-shot", "std-ft", "kl-sp", "sherpa")),
+    ToyLeaderboard("toy-thin", ("zero-shot", "std-ft", "kl-sp", "l2-sp", "ft-last", "sherpa")),
+    ToyLeaderboard("toy-em", ("zero-shot", "std-ft", "kl-sp", "l2-sp", "ft-last", "sherpa")),
 )
 
 

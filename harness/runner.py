@@ -32,6 +32,7 @@ from sherpa_bench.models.sam import SamModel
 
 DEFAULT_METRICS = ("f1", "miou", "dice")
 TRAINED_FILE = "trained.pt"
+DECODER_PREFIXES = ("sam.mask_decoder.", "sam.prompt_encoder.")
 Progress = Callable[[str], None]
 
 
@@ -104,6 +105,7 @@ def execute(
     _seed_everything(config.seed)
     model: SamModel = MODELS.get(config.model).load()
     context = _context(config, train_data, directory / "method", runs_dir, say)
+    decoder_start = {n: t.clone() for n, t in model.state_dict().items() if n.startswith(DECODER_PREFIXES)}
     say(f"{config.method}: preparing")
     method.prepare(model, context)
     say(f"{config.method}: training on {config.finetune}/train ({len(train_data)} images)")
@@ -117,9 +119,11 @@ def execute(
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "trainable_by_module": trainable_by_module(model),
     }
-    trained_names = [name for name, p in model.named_parameters() if p.requires_grad]
+    trained_names = {name for name, p in model.named_parameters() if p.requires_grad}
     model = method.finalize(model)
-    save_trained(directory, model, trained_names)
+    # finalize may change tensors that did not train (WiSE-ft's interpolation): keep those too
+    changed = {n for n, t in model.state_dict().items() if n in decoder_start and not torch.equal(t, decoder_start[n])}
+    save_trained(directory, model, sorted(trained_names | changed))
 
     results, tables = [], []
     for role, group, dataset in [("valid", None, valid_data)] + generalization:

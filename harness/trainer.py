@@ -51,7 +51,7 @@ def train(
     started = time.time()
     if not trainable or config.epochs == 0:
         return TrainSummary(steps=0, seconds=0.0, final_loss=float("nan"), loss_by_epoch=[])
-    optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(method.parameter_groups(model), lr=config.lr, weight_decay=config.weight_decay)
     cache = EmbeddingCache(model)
     use_cache = EmbeddingCache.encoder_is_frozen(model)
     model.train()

@@ -6,7 +6,8 @@ The harness calls, in order:
    KL-SP features), train a guide model and compute its subspace (SHERPA), inject modules (LoRA).
    ``context`` is all the method may use of the harness: the task's training data, a way to load
    another registered model, a way to fine-tune a model with another method, a work folder.
-2. ``select_trainable(model)`` — set ``requires_grad``; the trainer optimises exactly those tensors.
+2. ``select_trainable(model)`` — set ``requires_grad``; the trainer optimises exactly those tensors,
+   grouped by ``parameter_groups(model)`` (e.g. L2-SP turns weight decay off on its tensors).
 3. per training step, ``regularizers(step)`` — extra loss terms added to the shared task loss;
    ``step`` holds the samples, prompts, embeddings and decoder outputs of the step.
 4. ``finalize(model)`` — the model that is evaluated (e.g. WiSE-ft's weight interpolation).
@@ -106,6 +107,10 @@ class Method:
     def select_trainable(self, model: SamModel) -> None:
         """Freeze everything by default."""
         model.requires_grad_(False)
+
+    def parameter_groups(self, model: SamModel) -> list[dict[str, Any]]:
+        """Optimiser groups of the trainable tensors; a group may set its own ``weight_decay``."""
+        return [{"params": [p for p in model.parameters() if p.requires_grad]}]
 
     def regularizers(self, step: TrainStep) -> dict[str, torch.Tensor]:
         """Extra loss terms of this step, by name; none by default."""

@@ -75,9 +75,13 @@ def coco_mask_ap(images: Sequence[DetectionImage], max_detections: int = 100) ->
         for rle in encode_masks(image.truth):
             truth["annotations"].append(
                 {
-                    "id": len(truth["annotations"]) + 1, "image_id": image_id, "category_id": 1,
-                    "segmentation": rle, "area": float(mask_utils.area(rle)),
-                    "bbox": [float(v) for v in mask_utils.toBbox(rle)], "iscrowd": 0,
+                    "id": len(truth["annotations"]) + 1,
+                    "image_id": image_id,
+                    "category_id": 1,
+                    "segmentation": rle,
+                    "area": float(mask_utils.area(rle)),
+                    "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                    "iscrowd": 0,
                 }  # fmt: skip
             )
         for rle, score in zip(encode_masks(image.predicted), image.scores):

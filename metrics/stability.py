@@ -57,6 +57,6 @@ class StabilityMetric:
         return float(np.mean(scores)) if scores else float("nan")
 
 
-METRICS.register("stability", "Stable-SAM stability: mean pairwise IoU of masks from perturbed prompts, mean over prompts")(
-    StabilityMetric()
-)
+METRICS.register(
+    "stability", "Stable-SAM stability: mean pairwise IoU of masks from perturbed prompts, mean over prompts"
+)(StabilityMetric())

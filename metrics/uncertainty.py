@@ -103,15 +103,29 @@ def _resample_blocks(units: int, resamples: int, seed: int) -> Iterator[np.ndarr
         yield rng.integers(0, units, size=(min(block, resamples - start), units))
 
 
-def _resampled_statistics(sums: np.ndarray, counts: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    return sums[indices].sum(axis=1) / counts[indices].sum(axis=1)
-
-
 def _interval(values: np.ndarray, level: float) -> tuple[float, float]:
     if not 0 < level < 1:
         raise UserError(f"confidence level {level} must lie strictly between 0 and 1")
     low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
+
+
+def bootstrap_distribution(
+    table: pd.DataFrame, metric: str | Any, *, unit: str | None = None, resamples: int = 1000, seed: int = 0
+) -> np.ndarray:
+    """The metric on ``resamples`` seeded resamples of the table's units (float64, resamples).
+
+    Row b equals ``metric.aggregate`` of the table made of the units drawn in row b of the index matrix
+    ``default_rng(seed).integers(0, units, (resamples, units))``; the same seed and unit count give the
+    same matrix, which is what pairs two methods.
+    """
+    metric = _metric(metric)
+    if len(table) == 0:
+        raise UserError("cannot bootstrap an empty table")
+    sums, counts = unit_sums(table, metric, unit or _default_unit(metric))
+    return np.concatenate(
+        [sums[indices].sum(axis=1) / counts[indices].sum(axis=1) for indices in _resample_blocks(sums.size, resamples, seed)]
+    )
 
 
 def bootstrap_ci(
@@ -126,12 +140,7 @@ def bootstrap_ci(
     """Percentile bootstrap interval of ``metric`` (a registered name or metric object) on ``table``."""
     metric = _metric(metric)
     unit = unit or _default_unit(metric)
-    if len(table) == 0:
-        raise UserError("cannot bootstrap an empty table")
-    sums, counts = unit_sums(table, metric, unit)
-    statistics = np.concatenate(
-        [_resampled_statistics(sums, counts, indices) for indices in _resample_blocks(sums.size, resamples, seed)]
-    )
+    statistics = bootstrap_distribution(table, metric, unit=unit, resamples=resamples, seed=seed)
     return Interval(float(metric.aggregate(table)), *_interval(statistics, level), level, resamples, unit)
 
 
@@ -173,13 +182,8 @@ def paired_bootstrap(
     metric = _metric(metric)
     unit = unit or _default_unit(metric)
     table_a, table_b = align_tables(table_a, table_b)
-    sums_a, counts_a = unit_sums(table_a, metric, unit)
-    sums_b, counts_b = unit_sums(table_b, metric, unit)
-    differences = np.concatenate(
-        [
-            _resampled_statistics(sums_a, counts_a, indices) - _resampled_statistics(sums_b, counts_b, indices)
-            for indices in _resample_blocks(sums_a.size, resamples, seed)
-        ]
+    differences = bootstrap_distribution(table_a, metric, unit=unit, resamples=resamples, seed=seed) - bootstrap_distribution(
+        table_b, metric, unit=unit, resamples=resamples, seed=seed
     )
     return PairedDifference(
         float(metric.aggregate(table_a) - metric.aggregate(table_b)),

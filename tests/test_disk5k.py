@@ -163,7 +163,19 @@ def test_sherpa_runs_the_paper_setting_on_a_fabricated_dis5k(dis_root, tmp_path)
     from sherpa_bench.harness.cli import app
 
     runs = tmp_path / "runs"
-    args = ["run", "-m", "sherpa", "-f", "disk5k", "--data-root", str(dis_root), "--epochs", "1", "--runs-dir", str(runs)]
+    args = [
+        "run",
+        "-m",
+        "sherpa",
+        "-f",
+        "disk5k",
+        "--data-root",
+        str(dis_root),
+        "--epochs",
+        "1",
+        "--runs-dir",
+        str(runs),
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     (path,) = runs.glob("disk5k/toy-large/sherpa-*/record.json")
