@@ -17,13 +17,14 @@ from sherpa_bench.datasets.types import SegmentationDataset
 from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.registry import METRICS
 from sherpa_bench.metrics import pair_counts
+from sherpa_bench.metrics.boundary_iou import boundary_iou_counts
 from sherpa_bench.models.sam import SamModel
 from sherpa_bench.prompts import boxes_for_sample
 
 INSTANCE_COLUMNS = [
     "dataset", "split", "image_id", "instance_id",
     "box_x0", "box_y0", "box_x1", "box_y1",
-    "tp", "fp", "fn", "predicted_iou",
+    "tp", "fp", "fn", "biou_inter", "biou_union", "predicted_iou",
 ]  # fmt: skip
 
 
@@ -62,7 +63,9 @@ def predict_dataset(
             boxes = boxes_for_sample(sample.masks)
             out = model.decode(image.embedding, boxes=model.boxes_to_input(boxes, image.frame))
             logits = model.logits_to_original(out.low_res_logits, image.frame)[:, 0]
-            counts = pair_counts(logits > model.mask_threshold, sample.masks, sample.ignore)
+            predicted = logits > model.mask_threshold
+            counts = pair_counts(predicted, sample.masks, sample.ignore)
+            bands = boundary_iou_counts(predicted, sample.masks, sample.ignore)
             ious = out.iou_predictions[:, 0].float().cpu().numpy()
             for k, instance_id in enumerate(sample.instance_ids):
                 rows.append(
@@ -78,8 +81,10 @@ def predict_dataset(
                         "tp": counts[k, 0],
                         "fp": counts[k, 1],
                         "fn": counts[k, 2],
+                        "biou_inter": bands[k, 0],
+                        "biou_union": bands[k, 1],
                         "predicted_iou": float(ious[k]),
-                    }  # fmt: skip
+                    }
                 )
         if progress is not None:
             progress(min(start + images_per_batch, len(dataset)), len(dataset))

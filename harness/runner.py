@@ -30,7 +30,7 @@ from sherpa_bench.harness.trainer import train
 from sherpa_bench.methods.base import Method, MethodContext, TrainedModel, trainable_by_module
 from sherpa_bench.models.sam import SamModel
 
-DEFAULT_METRICS = ("f1", "miou", "dice")
+DEFAULT_METRICS = ("f1", "miou", "dice", "biou")
 TRAINED_FILE = "trained.pt"
 DECODER_PREFIXES = ("sam.mask_decoder.", "sam.prompt_encoder.")
 Progress = Callable[[str], None]

@@ -1,8 +1,9 @@
 """Helpers that let one metric run on numpy arrays (scipy, CPU) or on torch tensors (batched, on their device).
 
-A metric function looks at the type of its mask arguments: numpy arrays take the numpy/scipy path,
-torch tensors stay on the device they live on (the GPU during an evaluation). Both paths count pixels
-exactly, so they give the same numbers; counts always come back as numpy int64 on the CPU.
+A metric function looks at its mask arguments: tensors on an accelerator stay there and go through
+batched torch kernels; numpy arrays and CPU tensors take the numpy/scipy path (several times faster than
+torch on a CPU for the morphology, and cropped to each instance's bounding box). Both paths count
+pixels exactly, so they give the same numbers; counts always come back as numpy int64 on the CPU.
 """
 
 from __future__ import annotations
@@ -18,6 +19,22 @@ Array = np.ndarray | torch.Tensor
 PIXELS_PER_CHUNK = 1 << 26
 
 
+def on_accelerator(x: Array) -> bool:
+    return isinstance(x, torch.Tensor) and x.device.type != "cpu"
+
+
+def to_numpy(x: Array) -> np.ndarray:
+    return x.cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def bounding_window(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """Rows and columns spanned by the True pixels of an H x W mask; None when it is empty."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1)
+
+
 def as_mask(x: Array) -> Array:
     """The same masks as bool, without leaving the array library (or device) they come from."""
     return x.bool() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=bool)
@@ -27,7 +44,7 @@ def same_kind(x: Array, like: Array) -> Array:
     """``x`` as bool in the array library and on the device of ``like``."""
     if isinstance(like, torch.Tensor):
         return torch.as_tensor(x, dtype=torch.bool, device=like.device)
-    return np.asarray(x.cpu().numpy() if isinstance(x, torch.Tensor) else x, dtype=bool)
+    return np.asarray(to_numpy(x), dtype=bool)
 
 
 def zeros_like(x: Array) -> Array:

@@ -8,8 +8,9 @@ from git, so its ~10 lines are written here (metrics.md §7):
 * inner band ``B_d(M) = M ∖ erode(M)``, erosion by a 3 x 3 square iterated d times with everything
   outside the image counted as background, so a mask touching the image border has a band along it
   (the opposite of DAVIS F, whose boundaries never lie on the border). Iterating a 3 x 3 erosion d times
-  equals one (2d+1) x (2d+1) square erosion, which is what both paths compute: ``minimum_filter`` with a
-  zero border (numpy) or a separable max-pool of the complement (torch);
+  equals one (2d+1) x (2d+1) square erosion, which is what is computed: ``minimum_filter`` with a zero
+  border on the CPU (per pair, inside the bounding box of the two masks), a separable max-pool of the
+  complement on an accelerator (all pairs of the image in one batch);
 * ``BIoU(G, P) = |B_d(G) ∩ B_d(P)| / |B_d(G) ∪ B_d(P)|``. **Empty union → 1** (the API computes it with
   ``pycocotools.mask.iou``, which gives 0 there; 1 matches this project's convention for J, Dice and F).
 
@@ -33,7 +34,17 @@ from scipy import ndimage
 
 from sherpa_bench.harness.errors import UserError
 from sherpa_bench.harness.registry import METRICS
-from sherpa_bench.metrics._arrays import Array, as_mask, chunk_slices, pixel_counts, ratio, same_kind
+from sherpa_bench.metrics._arrays import (
+    Array,
+    as_mask,
+    bounding_window,
+    chunk_slices,
+    on_accelerator,
+    pixel_counts,
+    ratio,
+    same_kind,
+    to_numpy,
+)
 
 COLUMNS = ("biou_inter", "biou_union")
 
@@ -44,21 +55,23 @@ def band_width(height: int, width: int, dilation_ratio: float = 0.02) -> int:
 
 
 def erode_square(masks: Array, width: int) -> Array:
-    """Erosion of (..., H, W) bool masks by a (2·width+1)² square, outside the image = background."""
+    """Erosion of (..., H, W) bool masks by a (2·width+1)² square, outside the image = background.
+
+    numpy: ``minimum_filter`` with a zero border. torch (any device): the complement of the dilated
+    complement, the complement padded with 1 so that the outside is background; the square max-pool
+    is a row pool then a column pool.
+    """
     size = 2 * width + 1
     if not isinstance(masks, torch.Tensor):
         footprint = (1,) * (masks.ndim - 2) + (size, size)
         return ndimage.minimum_filter(masks, size=footprint, mode="constant", cval=False)
-    shape = masks.shape
-    flat = masks.reshape(-1, 1, *shape[-2:])
+    flat = masks.reshape(-1, 1, *masks.shape[-2:])
     parts = []
-    for part in chunk_slices(flat.shape[0], shape[-2] * shape[-1]):
-        # erosion = complement of the dilation of the complement; padding the complement with 1 makes
-        # the outside background. Separable: a square max-pool is a row pool then a column pool.
+    for part in chunk_slices(flat.shape[0], flat.shape[-2] * flat.shape[-1]):
         outside = functional.pad((~flat[part]).float(), (width, width, width, width), value=1.0)
         dilated = functional.max_pool2d(functional.max_pool2d(outside, (1, size), stride=1), (size, 1), stride=1)
         parts.append(dilated[:, 0] < 0.5)
-    return (torch.cat(parts) if parts else flat[:, 0]).reshape(shape)
+    return (torch.cat(parts) if parts else flat[:, 0]).reshape(masks.shape)
 
 
 def boundary_band(masks: Array, width: int) -> Array:
@@ -67,30 +80,46 @@ def boundary_band(masks: Array, width: int) -> Array:
     return masks & ~erode_square(masks, width)
 
 
+def _band_counts(predicted: Array, truth: Array, width: int, keep: Array | None) -> np.ndarray:
+    predicted_band, truth_band = boundary_band(predicted, width), boundary_band(truth, width)
+    intersection, union = predicted_band & truth_band, predicted_band | truth_band
+    if keep is not None:
+        intersection, union = intersection & keep, union & keep
+    return np.stack([pixel_counts(intersection), pixel_counts(union)], axis=-1)
+
+
 def boundary_iou_counts(
     predicted: Array, truth: Array, ignore: Array | None = None, width: int | None = None
 ) -> np.ndarray:
     """Band intersection and union of N (prediction, ground truth) pairs of one image.
 
     Arguments:
-        predicted, truth: N x H x W bool (numpy: scipy on the CPU; torch: on the tensors' device).
+        predicted, truth: N x H x W bool, numpy or torch. Tensors on an accelerator are processed there
+            in one batch; otherwise each pair is cropped to the bounding box of its two masks (the bands
+            lie inside it, and the zeros around it erode like the image border) and eroded with scipy.
         ignore: H x W bool void region, removed from both bands, or None.
         width: band width; None = ``band_width(H, W)``.
 
     Returns:
         N x 2 int64 array of (|B(G) ∩ B(P)|, |B(G) ∪ B(P)|).
     """
-    predicted = as_mask(predicted)
-    truth = same_kind(truth, predicted)
-    if tuple(predicted.shape) != tuple(truth.shape):
-        raise ValueError(f"prediction shape {tuple(predicted.shape)} != ground truth {tuple(truth.shape)}")
+    if tuple(predicted.shape) != tuple(truth.shape) or len(predicted.shape) != 3:
+        raise ValueError(f"prediction {tuple(predicted.shape)} and ground truth {tuple(truth.shape)} must be N x H x W")
     width = band_width(*predicted.shape[-2:]) if width is None else width
-    predicted_band, truth_band = boundary_band(predicted, width), boundary_band(truth, width)
-    intersection, union = predicted_band & truth_band, predicted_band | truth_band
-    if ignore is not None:
-        keep = ~same_kind(ignore, predicted)
-        intersection, union = intersection & keep, union & keep
-    return np.stack([pixel_counts(intersection), pixel_counts(union)], axis=-1)
+    if on_accelerator(predicted):
+        predicted = as_mask(predicted)
+        keep = None if ignore is None else ~same_kind(ignore, predicted)
+        return _band_counts(predicted, same_kind(truth, predicted), width, keep)
+    predicted, truth = as_mask(to_numpy(predicted)), as_mask(to_numpy(truth))
+    keep = None if ignore is None else ~as_mask(to_numpy(ignore))
+    counts = np.zeros((predicted.shape[0], 2), dtype=np.int64)
+    for index in range(predicted.shape[0]):
+        window = bounding_window(predicted[index] | truth[index])
+        if window is not None:
+            counts[index] = _band_counts(
+                predicted[index][window], truth[index][window], width, None if keep is None else keep[window]
+            )
+    return counts
 
 
 def boundary_iou(predicted: Array, truth: Array, ignore: Array | None = None, width: int | None = None) -> np.ndarray:

@@ -3,8 +3,8 @@
 Written from the definitions in ``shared/notes/metrics.md`` §5 (davis2017-evaluation @ ac7c43f) and
 TRI-ML/VOST ``evaluation/source/evaluation.py``. Neither evaluator is on PyPI (davis2017 installs from
 git with cv2/skimage/sklearn; VOST ships no package), so the few lines below are written here with numpy
-and scipy only; per-frame J and F are checked against ``vos-benchmark`` (the same per-frame code) in the
-tests.
+and scipy only; the tests check per-frame J and F against a slow reference written from the definitions
+and against ``vos-benchmark`` (davis2017's per-frame code) where it is installed.
 
 Per frame, for boolean masks ``G`` (truth) and ``P`` (prediction), optional void ``V``:
 
@@ -37,8 +37,9 @@ Sequence protocols (semi-supervised):
 Both reference evaluators pass no void to the semi-supervised metrics (VOST folds label 255 into
 background). ``VideoPair.void`` is therefore optional: leave it None to reproduce their numbers.
 
-Arrays may be numpy (scipy path, CPU) or torch tensors (batched, on their device; disk dilation by a
-convolution); both give identical numbers.
+Arrays may be numpy or torch tensors. On an accelerator the disk dilation is a batched convolution on
+the tensors' device; on the CPU it is scipy's distance transform over each pair's bounding box. Both
+give identical numbers.
 """
 
 from __future__ import annotations
@@ -55,7 +56,18 @@ import torch.nn.functional as functional
 from scipy import ndimage
 
 from sherpa_bench.harness.registry import METRICS
-from sherpa_bench.metrics._arrays import Array, as_mask, chunk_slices, pixel_counts, ratio, same_kind, zeros_like
+from sherpa_bench.metrics._arrays import (
+    Array,
+    as_mask,
+    bounding_window,
+    chunk_slices,
+    on_accelerator,
+    pixel_counts,
+    ratio,
+    same_kind,
+    to_numpy,
+    zeros_like,
+)
 
 
 def jaccard(truth: Array, predicted: Array, void: Array | None = None) -> np.ndarray:
@@ -109,25 +121,46 @@ def dilate_disk(masks: Array, radius: int) -> Array:
     """Dilation of (..., H, W) bool masks by the disk {dy² + dx² <= radius²} (skimage ``disk``).
 
     numpy: ``distance_transform_edt(~mask) <= radius`` per mask, exact because squared distances are
-    integers. torch: a convolution with the disk counts the boundary pixels in reach; counts are small
-    integers, so thresholding at 0.5 is exact even with TF32 or FFT convolutions.
+    integers. torch (any device): a convolution with the disk counts the pixels in reach; the counts are
+    small integers, so thresholding at 0.5 is exact even with TF32 or FFT convolutions.
     """
-    shape = masks.shape
-    flat = masks.reshape(-1, *shape[-2:])
+    flat = masks.reshape(-1, *masks.shape[-2:])
     if isinstance(flat, torch.Tensor):
         offsets = torch.arange(-radius, radius + 1, device=flat.device)
         disk = (offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius**2).float()[None, None]
         parts = [
             functional.conv2d(flat[part, None].float(), disk, padding=radius)[:, 0] > 0.5
-            for part in chunk_slices(flat.shape[0], shape[-2] * shape[-1])
+            for part in chunk_slices(flat.shape[0], flat.shape[-2] * flat.shape[-1])
         ]
-        dilated = torch.cat(parts) if parts else torch.zeros_like(flat)
-    else:
-        dilated = np.zeros_like(flat)
-        for index, mask in enumerate(flat):
-            if mask.any():  # the transform of a mask with no zero pixel is undefined
-                dilated[index] = ndimage.distance_transform_edt(~mask) <= radius
-    return dilated.reshape(shape)
+        return (torch.cat(parts) if parts else flat).reshape(masks.shape)
+    dilated = np.zeros_like(flat)
+    for index, mask in enumerate(flat):
+        if mask.any():  # the transform of a mask with no zero pixel is undefined
+            dilated[index] = ndimage.distance_transform_edt(~mask) <= radius
+    return dilated.reshape(masks.shape)
+
+
+def boundary_hits(predicted_boundary: Array, truth_boundary: Array, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels of each boundary within ``radius`` of the other one: (predicted, truth), int64 (...).
+
+    On the CPU each pair is cropped to the bounding box of its two boundaries first: every boundary
+    pixel lies inside it, so distances measured inside the crop are the true ones.
+    """
+    if on_accelerator(predicted_boundary):
+        return (
+            pixel_counts(predicted_boundary & dilate_disk(truth_boundary, radius)),
+            pixel_counts(truth_boundary & dilate_disk(predicted_boundary, radius)),
+        )
+    shape = predicted_boundary.shape
+    predicted_flat = to_numpy(predicted_boundary).reshape(-1, *shape[-2:])
+    truth_flat = to_numpy(truth_boundary).reshape(-1, *shape[-2:])
+    hits = np.zeros((predicted_flat.shape[0], 2), dtype=np.int64)
+    for index, (predicted, truth) in enumerate(zip(predicted_flat, truth_flat)):
+        window = bounding_window(predicted | truth)
+        if window is not None:
+            predicted, truth = predicted[window], truth[window]
+            hits[index] = (predicted & dilate_disk(truth, radius)).sum(), (truth & dilate_disk(predicted, radius)).sum()
+    return hits[:, 0].reshape(shape[:-2]), hits[:, 1].reshape(shape[:-2])
 
 
 def boundary_f(truth: Array, predicted: Array, void: Array | None = None, bound_th: float = 0.008) -> np.ndarray:
@@ -148,12 +181,9 @@ def boundary_f(truth: Array, predicted: Array, void: Array | None = None, bound_
         truth, predicted = truth & keep, predicted & keep
     radius = tolerance_radius(truth.shape[-2], truth.shape[-1], bound_th)
     truth_boundary, predicted_boundary = boundary_map(truth), boundary_map(predicted)
-    precision = ratio(
-        pixel_counts(predicted_boundary & dilate_disk(truth_boundary, radius)), pixel_counts(predicted_boundary), 1.0
-    )
-    recall = ratio(
-        pixel_counts(truth_boundary & dilate_disk(predicted_boundary, radius)), pixel_counts(truth_boundary), 1.0
-    )
+    predicted_hits, truth_hits = boundary_hits(predicted_boundary, truth_boundary, radius)
+    precision = ratio(predicted_hits, pixel_counts(predicted_boundary), empty=1.0)
+    recall = ratio(truth_hits, pixel_counts(truth_boundary), empty=1.0)
     # Same operation order as davis2017, so that the floats agree bit for bit.
     return ratio(2 * precision * recall, precision + recall, empty=0.0)
 

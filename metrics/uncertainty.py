@@ -124,7 +124,10 @@ def bootstrap_distribution(
         raise UserError("cannot bootstrap an empty table")
     sums, counts = unit_sums(table, metric, unit or _default_unit(metric))
     return np.concatenate(
-        [sums[indices].sum(axis=1) / counts[indices].sum(axis=1) for indices in _resample_blocks(sums.size, resamples, seed)]
+        [
+            sums[indices].sum(axis=1) / counts[indices].sum(axis=1)
+            for indices in _resample_blocks(sums.size, resamples, seed)
+        ]
     )
 
 
@@ -182,9 +185,9 @@ def paired_bootstrap(
     metric = _metric(metric)
     unit = unit or _default_unit(metric)
     table_a, table_b = align_tables(table_a, table_b)
-    differences = bootstrap_distribution(table_a, metric, unit=unit, resamples=resamples, seed=seed) - bootstrap_distribution(
-        table_b, metric, unit=unit, resamples=resamples, seed=seed
-    )
+    differences = bootstrap_distribution(
+        table_a, metric, unit=unit, resamples=resamples, seed=seed
+    ) - bootstrap_distribution(table_b, metric, unit=unit, resamples=resamples, seed=seed)
     return PairedDifference(
         float(metric.aggregate(table_a) - metric.aggregate(table_b)),
         *_interval(differences, level),

@@ -36,7 +36,7 @@ def test_run_records_zero_shot_then_the_method_with_provenance(finished_runs):
     roles = [(r.role, r.group) for r in std_ft.results]
     assert roles[0] == ("valid", None)
     assert {g for _, g in roles[1:]} == {"Group 1", "Group 2"} and len(roles) == 7
-    assert set(std_ft.results[0].metrics) == {"f1", "miou", "dice"}
+    assert set(std_ft.results[0].metrics) == {"f1", "miou", "dice", "biou"}
 
 
 def test_per_instance_table_reproduces_the_recorded_metrics(finished_runs):

@@ -32,7 +32,9 @@ def test_perfect_detections_score_one():
 
 def test_a_false_positive_scored_above_two_true_positives_gives_two_thirds():
     predicted = np.stack([box(50, 50, 60, 60), *TWO])
-    assert coco_mask_ap([DetectionImage(TWO, predicted, np.array([0.95, 0.9, 0.8]))]).ap == pytest.approx(2 / 3, abs=1e-15)
+    assert coco_mask_ap([DetectionImage(TWO, predicted, np.array([0.95, 0.9, 0.8]))]).ap == pytest.approx(
+        2 / 3, abs=1e-15
+    )
 
 
 def thinned_box() -> np.ndarray:
@@ -80,6 +82,7 @@ def random_blobs(rng: np.random.Generator, count: int, height: int, width: int) 
     return ndimage.gaussian_filter(rng.random((count, height, width)), (0, 3, 3)) > 0.55
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pycocotools' decode under numpy 2: harmless
 def test_rles_are_fortran_ordered_json_ready_and_round_trip_on_non_square_images():
     masks = random_blobs(np.random.default_rng(0), 5, 37, 53)
     rles = encode_masks(masks)

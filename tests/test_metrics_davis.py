@@ -1,6 +1,14 @@
-"""DAVIS J&F and VOST J / J_last: metrics.md §13 vectors, properties, and vos-benchmark as a per-frame oracle."""
+"""DAVIS J&F and VOST J / J_last: metrics.md §13 vectors, properties, per-frame oracles.
+
+Per-frame oracles: a slow reference written here from the definitions (always), and vos-benchmark
+(bit-identical to davis2017 per frame) when it is installed. It is not in the test extra: it requires
+the GUI ``opencv-python``, which pip would install (5.x) next to pysodmetrics' ``opencv-python-headless``
+(4.x), two packages owning one ``cv2``. Install it with ``pip install --no-deps vos-benchmark``.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -26,6 +34,10 @@ def box(height: int, width: int, y0: int, x0: int, y1: int, x1: int) -> np.ndarr
     mask = np.zeros((height, width), dtype=bool)
     mask[y0:y1, x0:x1] = True
     return mask
+
+
+def random_blob(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    return ndimage.gaussian_filter(rng.random((height, width)), 2.5) > 0.5
 
 
 # --- per-frame J (vectors 1-4) ---------------------------------------------------------------------
@@ -170,11 +182,55 @@ def test_j_is_invariant_to_padding_with_void_whatever_lies_there(pair, filler, t
     assert jaccard(padded_truth, padded_predicted, void) == jaccard(truth, predicted)
 
 
+# --- independent slow reference (always runs; vos-benchmark below when it is installed) ---------------------
+
+
+def slow_boundary(mask: np.ndarray) -> np.ndarray:
+    """seg2bmap pixel by pixel, from its definition in metrics.md §5.2."""
+    height, width = mask.shape
+    boundary = np.zeros_like(mask)
+    for y in range(height):
+        for x in range(width):
+            east = x + 1 < width and mask[y, x + 1]
+            south = y + 1 < height and mask[y + 1, x]
+            south_east = x + 1 < width and y + 1 < height and mask[y + 1, x + 1]
+            if y == height - 1 and x == width - 1:
+                boundary[y, x] = False
+            elif y == height - 1:
+                boundary[y, x] = mask[y, x] != east
+            elif x == width - 1:
+                boundary[y, x] = mask[y, x] != south
+            else:
+                boundary[y, x] = mask[y, x] != east or mask[y, x] != south or mask[y, x] != south_east
+    return boundary
+
+
+def slow_f(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """davis2017 F by brute-force distances between boundary pixels (no distance transform)."""
+    radius = math.ceil(0.008 * math.hypot(*truth.shape))
+    points_t, points_p = np.argwhere(slow_boundary(truth)), np.argwhere(slow_boundary(predicted))
+    if len(points_t) == 0 or len(points_p) == 0:
+        return 1.0 if len(points_t) == len(points_p) else 0.0
+    squared = ((points_p[:, None, :] - points_t[None, :, :]) ** 2).sum(-1)
+    precision = (squared.min(1) <= radius**2).mean()
+    recall = (squared.min(0) <= radius**2).mean()
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def test_per_frame_j_and_f_equal_a_slow_reference_from_the_definitions():
+    rng = np.random.default_rng(1)
+    for index in range(24):
+        height, width = [(23, 41), (48, 48), (64, 30)][index % 3]
+        truth = random_blob(rng, height, width)
+        predicted = np.roll(truth, int(rng.integers(-3, 4)), axis=index % 2) ^ (rng.random((height, width)) > 0.97)
+        assert np.array_equal(boundary_map(truth), slow_boundary(truth))
+        assert jaccard(truth, predicted) == pytest.approx(
+            (truth & predicted).sum() / max(1, (truth | predicted).sum()), abs=1e-15
+        )
+        assert boundary_f(truth, predicted) == pytest.approx(slow_f(truth, predicted), abs=1e-12)
+
+
 # --- vos-benchmark per-frame oracle --------------------------------------------------------------------------
-
-
-def random_blob(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    return ndimage.gaussian_filter(rng.random((height, width)), 2.5) > 0.5
 
 
 def test_per_frame_j_and_f_equal_vos_benchmark_bit_for_bit():

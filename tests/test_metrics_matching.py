@@ -74,7 +74,10 @@ def brute_force_true_positives(intersection: np.ndarray, union: np.ndarray, thre
     if rows > columns:
         reaches = reaches.T
         rows, columns = columns, rows
-    return max(sum(reaches[r, c] for r, c in zip(range(rows), chosen)) for chosen in itertools.permutations(range(columns), rows))
+    return max(
+        sum(reaches[r, c] for r, c in zip(range(rows), chosen))
+        for chosen in itertools.permutations(range(columns), rows)
+    )
 
 
 @settings(max_examples=50, deadline=None)

@@ -95,7 +95,12 @@ def soft_maps(seed: int, count: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
 def test_per_image_and_dataset_values_equal_the_library_run_over_the_whole_dataset():
     pairs = soft_maps(0)
     summary = sod_summary(pairs)
-    measures = [py_sod_metrics.Smeasure(), py_sod_metrics.Emeasure(), py_sod_metrics.WeightedFmeasure(), py_sod_metrics.MAE()]
+    measures = [
+        py_sod_metrics.Smeasure(),
+        py_sod_metrics.Emeasure(),
+        py_sod_metrics.WeightedFmeasure(),
+        py_sod_metrics.MAE(),
+    ]
     for prediction, truth in pairs:
         for measure in measures:
             measure.step(prediction, truth, normalize=False)
