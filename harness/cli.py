@@ -109,6 +109,7 @@ def _print_leaderboard(
     from sherpa_bench.harness.records import find_records
     from sherpa_bench.harness.registry import MODELS
     from sherpa_bench.leaderboards.table import build_table, render_markdown
+    from sherpa_bench.leaderboards.uncertainty import valid_uncertainty
 
     protocol = {
         "train": asdict(train_config),
@@ -118,7 +119,7 @@ def _print_leaderboard(
     records = find_records(runs_dir, finetune, model, protocol=protocol)
     if not records:
         raise UserError(f"no run records for {finetune} / {model} under {runs_dir}; run `sherpa-bench run` first")
-    text = render_markdown(build_table(records, metric))
+    text = render_markdown(build_table(records, metric)) + "\n" + valid_uncertainty(records, runs_dir, metric)
     path = Path(runs_dir) / finetune / model / f"leaderboard-{metric}.md"
     atomic_write_text(path, text)
     typer.echo(text)
