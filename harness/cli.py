@@ -72,12 +72,13 @@ def run(
 
     Example: sherpa-bench run --method std-ft --finetune toy-thin
     """
-    from sherpa_bench.harness.registry import DATASETS, METHODS, MODELS
+    from sherpa_bench.harness.registry import DATASETS, MODELS
     from sherpa_bench.harness.runner import RunConfig, execute
+    from sherpa_bench.methods.combined import resolve_method
 
     train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step)
     for name in method:  # refuse every bad name before any run starts
-        METHODS.entry(name)
+        resolve_method(name)
     DATASETS.entry(finetune)
     MODELS.entry(model)
     methods = list(method)

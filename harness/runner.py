@@ -25,14 +25,14 @@ from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.errors import DatasetNotFoundError, UserError
 from sherpa_bench.harness.evaluate import predict_dataset, score
 from sherpa_bench.harness.records import RECORD_FILE, DatasetResult, RunRecord, read_record, write_run
-from sherpa_bench.harness.registry import DATASETS, METHODS, METRICS, MODELS
+from sherpa_bench.harness.registry import DATASETS, METRICS, MODELS
 from sherpa_bench.harness.trainer import train
 from sherpa_bench.methods.base import Method, MethodContext, TrainedModel, trainable_by_module
+from sherpa_bench.methods.combined import resolve_method
 from sherpa_bench.models.sam import SamModel
 
 DEFAULT_METRICS = ("f1", "miou", "dice", "biou")
 TRAINED_FILE = "trained.pt"
-DECODER_PREFIXES = ("sam.mask_decoder.", "sam.prompt_encoder.")
 Progress = Callable[[str], None]
 
 
@@ -83,7 +83,7 @@ def execute(
         return read_record(directory / RECORD_FILE)
     for name in config.metrics:
         METRICS.entry(name)
-    method_class = METHODS.get(config.method)
+    method_class = resolve_method(config.method)
     method: Method = method_class.from_options(config.settings)
     task = DATASETS.get(config.finetune)
     if not task.is_finetune_task():
@@ -105,7 +105,7 @@ def execute(
     _seed_everything(config.seed)
     model: SamModel = MODELS.get(config.model).load()
     context = _context(config, train_data, directory / "method", runs_dir, say)
-    decoder_start = {n: t.clone() for n, t in model.state_dict().items() if n.startswith(DECODER_PREFIXES)}
+    start = {n: t.detach().cpu().clone() for n, t in model.state_dict().items()}
     say(f"{config.method}: preparing")
     method.prepare(model, context)
     say(f"{config.method}: training on {config.finetune}/train ({len(train_data)} images)")
@@ -119,11 +119,11 @@ def execute(
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "trainable_by_module": trainable_by_module(model),
     }
-    trained_names = {name for name, p in model.named_parameters() if p.requires_grad}
     model = method.finalize(model)
-    # finalize may change tensors that did not train (WiSE-ft's interpolation): keep those too
-    changed = {n for n, t in model.state_dict().items() if n in decoder_start and not torch.equal(t, decoder_start[n])}
-    save_trained(directory, model, sorted(trained_names | changed))
+    # every tensor of the evaluated model that is not the registered one: what trained, what finalize
+    # changed (WiSE-ft's interpolation, merged LoRA) or added (adapters)
+    changed = [n for n, t in model.state_dict().items() if n not in start or not torch.equal(t.cpu(), start[n])]
+    save_trained(directory, model, sorted(changed))
 
     results, tables = [], []
     for role, group, dataset in [("valid", None, valid_data)] + generalization:

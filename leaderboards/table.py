@@ -213,7 +213,7 @@ def _rows_by_label(records: Sequence[RunRecord], task: str) -> dict[str, list[Ru
         )
     # One zero-shot configuration, so its label is plain "zero-shot" (suffixes only tell siblings apart).
     ordered = zero_shot_keys + [key for key in by_key if key[0] != ZERO_SHOT]
-    labels = _labels([(key[0], by_key[key][0].method_settings) for key in ordered])
+    labels = method_labels([(key[0], by_key[key][0].method_settings) for key in ordered])
     return {label: by_key[key] for label, key in zip(labels, ordered)}
 
 
@@ -221,7 +221,7 @@ def _settings_key(settings: dict[str, Any]) -> str:
     return json.dumps(settings, sort_keys=True, default=str)
 
 
-def _labels(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
+def method_labels(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
     """``method`` alone, or ``method (key=value, ...)`` naming only the settings that tell rows apart."""
     settings_of: dict[str, list[dict[str, Any]]] = {}
     for method, settings in rows:

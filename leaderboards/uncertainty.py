@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from sherpa_bench.harness.records import INSTANCES_FILE, RunRecord
+from sherpa_bench.leaderboards.table import method_labels
 from sherpa_bench.metrics.uncertainty import bootstrap_ci, paired_bootstrap
 
 
@@ -31,15 +32,14 @@ def valid_uncertainty(records: list[RunRecord], runs_dir: Path, metric: str, see
     tables = {record.run_id: _valid_table(record, runs_dir) for record in records}
     by_method = {r.method: r for r in records}
     lines = [f"**Uncertainty of Valid ({metric}), 95 % bootstrap, 1000 resamples, seed {seed}:**", ""]
-    for record in records:
+    labels = method_labels([(r.method, r.method_settings) for r in records])
+    for record, label in zip(records, labels):
         table = tables[record.run_id]
         if table is None or table.empty:
-            lines.append(f"- {record.method}: no per-instance table, no interval")
+            lines.append(f"- {label}: no per-instance table, no interval")
             continue
         interval = bootstrap_ci(table, metric, seed=seed)
-        text = (
-            f"- {record.method} (seed {record.seed}): {interval.estimate:.4f} [{interval.low:.4f}, {interval.high:.4f}]"
-        )
+        text = f"- {label}, seed {record.seed}: {interval.estimate:.4f} [{interval.low:.4f}, {interval.high:.4f}]"
         reference = _reference(record.method, by_method)
         other = tables.get(reference.run_id) if reference is not None else None
         if reference is not None and other is not None:

@@ -12,7 +12,8 @@ and where it departs from the paper:
    (γ = 1, no prior term, no learned precision), computed once.
 2. **Domain shift.** The paper perturbs intermediate feature statistics; here the per-channel
    mean μ and standard deviation σ of the image embedding (the decoder's input) become
-   μ + ε·ξ·σ and σ·(1 + ε·ζ), ξ, ζ ~ N(0, 1) per channel and image (seeded), ε_μ = ε_σ = ``shift``;
+   μ + ε·ξ·σ and σ·exp(ε·ζ) (≈ σ·(1 + ε·ζ), never negative), ξ, ζ ~ N(0, 1) per channel and image
+   (seeded), ε_μ = ε_σ = ``shift``;
    the Fisher is estimated again on the shifted embeddings. ``shift=0`` skips this pass.
 3. **Score** (DR-FIM as summarised in methods.md §7), per element, with both Fisher maps first
    divided by the mean clean Fisher over all candidates (so the two terms are unitless):
@@ -117,7 +118,7 @@ def shift_statistics(embedding: torch.Tensor, shift: float, generator: torch.Gen
     mean = embedding.mean(dim=(-2, -1), keepdim=True)
     std = embedding.std(dim=(-2, -1), keepdim=True).clamp_min(1e-6)
     noise_mean, noise_std = torch.randn((2, *mean.shape), generator=generator).to(embedding.device)
-    return (embedding - mean) / std * (std * (1 + shift * noise_std)) + mean + shift * noise_mean * std
+    return (embedding - mean) / std * (std * torch.exp(shift * noise_std)) + mean + shift * noise_mean * std
 
 
 def image_task_loss(
@@ -133,7 +134,10 @@ def image_task_loss(
 @METHODS.register("fisher-tune", "train only the top-Fisher elements of the mask decoder (FisherTune, simplified)")
 class FisherTune(Method):
     name = "fisher-tune"
-    paper = "Zhao et al., FisherTune: Fisher-guided robust tuning of vision foundation models, CVPR 2025"
+    paper = (
+        "Zhao et al., FisherTune: Fisher-Guided Robust Tuning of Vision Foundation Models for Domain "
+        "Generalized Segmentation, CVPR 2025"
+    )
     Settings = FisherTuneSettings
 
     def prepare(self, model: SamModel, context: MethodContext) -> None:
@@ -158,15 +162,15 @@ class FisherTune(Method):
             generator = torch.Generator().manual_seed(seed)
             shifted = diagonal_fisher(candidates, self._losses(model, cache, samples, generator))
         masks = top_fraction(domain_related_fisher(clean, shifted, settings.shift), settings.fraction)
-        self.selected = {name: candidates[name] for name, mask in masks.items() if mask.any()}
-        self.counts = {name: int(mask.sum()) for name, mask in masks.items() if mask.any()}
+        self.masks = {name: mask for name, mask in masks.items() if mask.any()}
+        self.selected = {name: candidates[name] for name in self.masks}
         self.candidate_elements = sum(p.numel() for p in candidates.values())
         self.fisher_images = len(samples)
         self._hooks = [
             # Tensor.mul of the mask: the hook returns mask * grad, zero on unselected elements
             self.selected[name].register_hook(mask.to(self.selected[name].dtype).mul)
-            for name, mask in masks.items()
-            if mask.any() and not mask.all()
+            for name, mask in self.masks.items()
+            if not mask.all()
         ]
 
     def _fisher_samples(self, context: MethodContext) -> list[Sample]:
@@ -207,10 +211,11 @@ class FisherTune(Method):
         return model
 
     def outputs(self) -> dict[str, Any]:
+        counts = {name: int(mask.sum()) for name, mask in self.masks.items()}
         return {
-            "selected_elements": sum(self.counts.values()),
+            "selected_elements": sum(counts.values()),
             "candidate_elements": self.candidate_elements,
-            "selected_by_tensor": self.counts,
+            "selected_by_tensor": counts,
             "fisher_images": self.fisher_images,
             "score": f"F + exp(-2*shift)*|F - F'|/(min(F, F') + {SCORE_EPSILON}), F in units of the mean clean Fisher",
             "simplification": SIMPLIFICATION,

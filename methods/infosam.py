@@ -100,7 +100,7 @@ class MaskTokenTap:
 )
 class InfoSam(StdFt):
     name = "infosam"
-    paper = "Zhang, Yuan et al., InfoSAM: Fine-tuning SAM from an information-theoretic perspective, ICML 2025"
+    paper = "Zhang, Yuan et al., InfoSAM: Fine-Tuning the Segment Anything Model from An Information-Theoretic Perspective, ICML 2025"
     Settings = InfoSamSettings
 
     def prepare(self, model: SamModel, context: MethodContext) -> None:

@@ -25,7 +25,7 @@ def run(tmp_path, method, tp):
 
 
 def line_of(text, method):
-    return next(line for line in text.splitlines() if line.startswith(f"- {method} "))
+    return next(line for line in text.splitlines() if line.startswith(f"- {method}, "))
 
 
 def test_a_uniform_gain_is_real_and_a_tie_is_not(tmp_path):

@@ -11,6 +11,9 @@ from sherpa_bench.harness.registry import METHODS
 from sherpa_bench.harness.trainer import train
 
 FAST = TrainConfig(epochs=1, lr=1e-3, images_per_step=2)
+# The IoU head is outside the task loss's graph (no gradient, AdamW skips it); every other trainable
+# tensor moves, the multimask heads by weight decay alone (their gradient is zero).
+OUTSIDE_THE_LOSS = "sam.mask_decoder.iou_prediction_head."
 
 
 def biases(model):
@@ -30,6 +33,5 @@ def test_training_moves_exactly_the_biases(random_toy, tiny_train_set):
     before = copy.deepcopy(random_toy.state_dict())
     train(random_toy, METHODS.get("bitfit")(), tiny_train_set, FAST, seed=0)
     moved = {n for n in before if not torch.equal(before[n], random_toy.state_dict()[n])}
-    # tensors off the single-mask path (IoU head, multimask heads) get a zero gradient and move by weight decay
-    assert moved == biases(random_toy)
+    assert moved == {n for n in biases(random_toy) if not n.startswith(OUTSIDE_THE_LOSS)}
     assert any(n.startswith("sam.image_encoder.") for n in moved)
