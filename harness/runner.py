@@ -210,6 +210,7 @@ def _context(
     return MethodContext(
         finetune=config.finetune,
         model_name=config.model,
+        train_config=config.train,
         train_data=data,
         seed=config.seed,
         work_dir=work_dir,

@@ -26,6 +26,7 @@ from typing import Any, Callable, ClassVar
 import torch
 
 from sherpa_bench.datasets.types import Sample, SegmentationDataset
+from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.models.sam import DecoderOutput, ImageFrame, SamModel
 
@@ -43,6 +44,7 @@ class MethodContext:
     """The harness services a method may use in ``prepare``.
 
     model_name: the registered name of the model this run fine-tunes.
+    train_config: the run's training settings (task loss, batch size, ...), read-only.
     load_model: name -> a fresh pre-trained :class:`SamModel` of that registered model.
     train_model: (model name, method name, settings, epochs or None, label noise) -> that model
         fine-tuned on this task by a run of its own (recorded, cached and reused like any run): how
@@ -51,6 +53,7 @@ class MethodContext:
 
     finetune: str
     model_name: str
+    train_config: TrainConfig
     train_data: SegmentationDataset
     seed: int
     work_dir: Path

@@ -25,8 +25,7 @@ and where it departs from the paper:
    hook zeroes its unselected elements, and weight decay is 0 on these tensors (AdamW's decoupled
    decay would otherwise shrink unselected elements): an unselected element stays bit-identical.
 
-The method cannot see the run's ``--loss``: set ``loss`` to match when the run does not use the
-default task loss.
+The Fisher is taken of the run's own task loss (``--loss``).
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ import numpy as np
 import torch
 
 from sherpa_bench.datasets.types import Sample
-from sherpa_bench.harness.config import TASK_LOSSES
 from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.harness.losses import task_loss
@@ -62,13 +60,12 @@ SIMPLIFICATION = (
 class FisherTuneSettings:
     """fraction: share of candidate elements that train; images: training images the Fisher is
     estimated on; shift: ε_μ = ε_σ of the simulated domain shift (0: plain Fisher); encoder: also
-    rank the image encoder's elements; loss: the task loss the Fisher is taken of."""
+    rank the image encoder's elements."""
 
     fraction: float = 0.05
     images: int = 16
     shift: float = 0.1
     encoder: bool = False
-    loss: str = "bce-dice"
 
 
 def diagonal_fisher(parameters: dict[str, torch.Tensor], losses: Iterable[torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -146,8 +143,6 @@ class FisherTune(Method):
             raise ConfigError(f"fisher-tune fraction must lie in (0, 1], got {settings.fraction}")
         if settings.images < 1 or settings.shift < 0:
             raise ConfigError(f"fisher-tune needs images >= 1 and shift >= 0, got {settings.images}, {settings.shift}")
-        if settings.loss not in TASK_LOSSES:
-            raise ConfigError(f"fisher-tune loss must be one of {', '.join(TASK_LOSSES)}, got {settings.loss!r}")
         prefixes = ("sam.mask_decoder.", "sam.image_encoder.") if settings.encoder else ("sam.mask_decoder.",)
         candidates = {name: p for name, p in model.named_parameters() if name.startswith(prefixes)}
         model.requires_grad_(False)
@@ -155,6 +150,7 @@ class FisherTune(Method):
             parameter.requires_grad_(True)
         samples = self._fisher_samples(context)
         cache = EmbeddingCache(model)
+        self.loss = context.train_config.loss
         clean = diagonal_fisher(candidates, self._losses(model, cache, samples, None))
         shifted = clean
         if settings.shift > 0:
@@ -195,7 +191,7 @@ class FisherTune(Method):
             embedding = image.embedding
             if generator is not None:
                 embedding = shift_statistics(embedding, self.settings.shift, generator)
-            yield image_task_loss(model, embedding, image.frame, sample, self.settings.loss)
+            yield image_task_loss(model, embedding, image.frame, sample, self.loss)
 
     def select_trainable(self, model: SamModel) -> None:
         model.requires_grad_(False)

@@ -104,7 +104,14 @@ def wise(alpha, tiny_train_set, tmp_path):
     fine_tuned = copy.deepcopy(pretrained)
     train(fine_tuned, METHODS.get("std-ft")(), tiny_train_set, FAST, seed=0)
     context = MethodContext(
-        "t", "toy-small", tiny_train_set, 0, tmp_path, None, lambda *a: TrainedModel(fine_tuned, "ft-run")
+        "t",
+        "toy-small",
+        TrainConfig(),
+        tiny_train_set,
+        0,
+        tmp_path,
+        None,
+        lambda *a: TrainedModel(fine_tuned, "ft-run"),
     )
     model = copy.deepcopy(pretrained)
     method = METHODS.get("wise-ft").from_options({"alpha": str(alpha)})

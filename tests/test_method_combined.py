@@ -114,6 +114,7 @@ def sherpa_with_encoder_lora(tmp_path, train_set):
     context = MethodContext(
         "toy-thin",
         "toy-large",
+        TrainConfig(),
         train_set,
         0,
         tmp_path,

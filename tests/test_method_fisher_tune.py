@@ -94,7 +94,7 @@ def test_the_shift_moves_channel_statistics_by_the_set_amount():
 
 def prepared(model, data, **settings):
     method = METHODS.get("fisher-tune").from_options({k: str(v) for k, v in settings.items()})
-    method.prepare(model, MethodContext("toy", "toy-small", data, 0, None, None, None))
+    method.prepare(model, MethodContext("toy", "toy-small", TrainConfig(), data, 0, None, None, None))
     return method
 
 

@@ -107,7 +107,7 @@ def test_mutual_information_can_be_negative_unlike_shannon():
 
 def prepared(model, data, **settings):
     method = METHODS.get("infosam").from_options({k: str(v) for k, v in settings.items()})
-    method.prepare(model, MethodContext("toy", "toy-small", data, 0, None, None, None))
+    method.prepare(model, MethodContext("toy", "toy-small", TrainConfig(), data, 0, None, None, None))
     return method
 
 

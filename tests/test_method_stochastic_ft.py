@@ -21,7 +21,7 @@ OUTSIDE_THE_LOSS = "sam.mask_decoder.iou_prediction_head."
 
 
 def context(data, seed):
-    return MethodContext("toy", "toy-small", data, seed, None, None, None)
+    return MethodContext("toy", "toy-small", TrainConfig(), data, seed, None, None, None)
 
 
 @pytest.mark.parametrize(("fraction", "count"), [(0.1, 1), (0.3, 2), (0.5, 3), (0.7, 4), (1.0, 5)])

@@ -34,7 +34,9 @@ def prepared_sherpa(tmp_path, train_set, settings=SherpaSettings(samples=8)):
         requests.append((name, method, options, epochs, noise))
         return TrainedModel(guide, "toy-thin/toy-small/kl-sp-test")
 
-    context = MethodContext("toy-thin", "toy-large", train_set, 0, tmp_path, lambda n: load_toy(n, False), train_model)
+    context = MethodContext(
+        "toy-thin", "toy-large", TrainConfig(), train_set, 0, tmp_path, lambda n: load_toy(n, False), train_model
+    )
     method = Sherpa(settings)
     method.prepare(large, context)
     return method, large, guide, requests
@@ -86,7 +88,7 @@ def test_guide_of_another_input_size_is_refused(tmp_path, tiny_train_set):
     large, guide = toy_pair()
     guide.sam.image_encoder.img_size = 256  # pretend: boxes would mean other pixels
     context = MethodContext(
-        "toy-thin", "toy-large", tiny_train_set, 0, tmp_path, None, lambda *a: TrainedModel(guide, "x")
+        "toy-thin", "toy-large", TrainConfig(), tiny_train_set, 0, tmp_path, None, lambda *a: TrainedModel(guide, "x")
     )
     with pytest.raises(ConfigError, match="px"):
         Sherpa(SherpaSettings(samples=4)).prepare(large, context)
