@@ -52,9 +52,11 @@ class RunConfig:
     data_root: str | None = None
 
     def identity(self) -> dict[str, Any]:
-        """The settings that determine the result (not where the data happens to live)."""
+        """The settings that determine the result (not where the data happens to live). Method
+        settings count as parsed, so `lam=3`, `lam=3.0` and leaving the default are one run."""
         data = asdict(self)
         data.pop("data_root")
+        data["settings"] = resolve_method(self.method).from_options(self.settings).settings_dict()
         return data
 
     def run_name(self) -> str:

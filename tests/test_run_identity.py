@@ -13,13 +13,20 @@ def test_same_config_same_name_and_the_data_location_does_not_matter():
     assert first.run_name() == RunConfig(method="std-ft", finetune="toy-thin", data_root="/elsewhere").run_name()
 
 
+def test_a_setting_given_at_its_default_is_the_same_run():
+    default = RunConfig(method="sherpa", finetune="toy-thin")
+    assert RunConfig(method="sherpa", finetune="toy-thin", settings={"lam": "3"}).run_name() == default.run_name()
+    assert RunConfig(method="sherpa", finetune="toy-thin", settings={"lam": "3.0"}).run_name() == default.run_name()
+    assert RunConfig(method="sherpa", finetune="toy-thin", settings={"lam": "1"}).run_name() != default.run_name()
+
+
 def test_each_result_changing_setting_changes_the_name():
     base = RunConfig(method="std-ft", finetune="toy-thin")
     variants = [
         RunConfig(method="std-ft", finetune="toy-thin", seed=1),
         RunConfig(method="std-ft", finetune="toy-thin", train=TrainConfig(lr=1e-3)),
         RunConfig(method="std-ft", finetune="toy-thin", max_images=4),
-        RunConfig(method="std-ft", finetune="toy-thin", settings={"k": "2"}),
+        RunConfig(method="ft-last", finetune="toy-thin", settings={"k": "2"}),
         RunConfig(method="std-ft", finetune="toy-em"),
     ]
     names = {v.run_name() for v in variants}
