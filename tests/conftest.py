@@ -43,3 +43,18 @@ class ListDataset(SegmentationDataset):
 @pytest.fixture
 def tiny_train_set(generic_samples):
     return ListDataset(generic_samples[:4])
+
+
+@pytest.fixture
+def prompt_logits():
+    """(model, sample) -> low-res mask logits and IoU predictions of every box prompt of the sample."""
+    from sherpa_bench.prompts import boxes_for_sample
+
+    def compute(model, sample):
+        with torch.no_grad():
+            prepared, frame = model.prepare_image(sample.image)
+            boxes = model.boxes_to_input(boxes_for_sample(sample.masks), frame)
+            out = model.decode(model.encode(prepared[None]), boxes=boxes)
+        return torch.cat([out.low_res_logits.flatten(), out.iou_predictions.flatten()])
+
+    return compute

@@ -12,18 +12,8 @@ from torch.nn import functional as F
 from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.registry import METHODS
 from sherpa_bench.harness.trainer import train
-from sherpa_bench.prompts import boxes_for_sample
 
 FAST = TrainConfig(epochs=1, lr=1e-3, images_per_step=2)
-
-
-def logits(model, sample):
-    with torch.no_grad():
-        prepared, frame = model.prepare_image(sample.image)
-        out = model.decode(
-            model.encode(prepared[None]), boxes=model.boxes_to_input(boxes_for_sample(sample.masks), frame)
-        )
-    return torch.cat([out.low_res_logits.flatten(), out.iou_predictions.flatten()])
 
 
 def adapter_names(model):
@@ -40,12 +30,12 @@ def lift_up_projections(model):
 
 
 @pytest.mark.parametrize("name", ["adapter-encoder", "adapter-decoder"])
-def test_at_initialisation_adapters_reproduce_the_base_model_exactly(random_toy, generic_samples, name):
+def test_at_initialisation_adapters_reproduce_the_base_model_exactly(random_toy, generic_samples, name, prompt_logits):
     base = copy.deepcopy(random_toy)
     METHODS.get(name)().prepare(random_toy, None)
     assert adapter_names(random_toy)
     for sample in generic_samples[:3]:
-        assert torch.equal(logits(random_toy, sample), logits(base, sample))
+        assert torch.equal(prompt_logits(random_toy, sample), prompt_logits(base, sample))
 
 
 def test_one_branch_per_mlp_with_the_bottleneck_set(random_toy):
@@ -95,14 +85,14 @@ def test_the_decoder_branch_reads_the_mlp_input(random_toy):
         )
 
 
-def test_a_copy_of_an_adapted_model_runs_its_own_branches(random_toy, generic_samples):
+def test_a_copy_of_an_adapted_model_runs_its_own_branches(random_toy, generic_samples, prompt_logits):
     METHODS.get("adapter-decoder")().prepare(random_toy, None)
     duplicate = copy.deepcopy(random_toy)  # as InfoSAM's teacher copies the model after injection
     lift_up_projections(duplicate)
     sample = generic_samples[0]
-    assert not torch.equal(logits(duplicate, sample), logits(random_toy, sample))
+    assert not torch.equal(prompt_logits(duplicate, sample), prompt_logits(random_toy, sample))
     lift_up_projections(random_toy)
-    assert torch.equal(logits(duplicate, sample), logits(random_toy, sample))
+    assert torch.equal(prompt_logits(duplicate, sample), prompt_logits(random_toy, sample))
 
 
 @pytest.mark.parametrize("name", ["adapter-encoder", "adapter-decoder"])

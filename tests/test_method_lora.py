@@ -12,7 +12,6 @@ from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.harness.registry import METHODS
 from sherpa_bench.harness.trainer import train
-from sherpa_bench.prompts import boxes_for_sample
 
 FAST = TrainConfig(epochs=1, lr=1e-3, images_per_step=2)
 DECODER_ATTENTIONS = 7  # self, token->image, image->token in each of 2 blocks, + the final token->image
@@ -28,27 +27,17 @@ ADAPTED = {
 }
 
 
-def logits(model, sample):
-    """Low-res mask logits and IoU predictions of every instance of one sample."""
-    with torch.no_grad():
-        prepared, frame = model.prepare_image(sample.image)
-        out = model.decode(
-            model.encode(prepared[None]), boxes=model.boxes_to_input(boxes_for_sample(sample.masks), frame)
-        )
-    return torch.cat([out.low_res_logits.flatten(), out.iou_predictions.flatten()])
-
-
 def lora_names(model):
     return {n for n, _ in model.named_parameters() if ".lora_" in n}
 
 
 @pytest.mark.parametrize("name", ["lora-encoder", "lora-decoder"])
-def test_at_initialisation_lora_reproduces_the_base_model_exactly(random_toy, generic_samples, name):
+def test_at_initialisation_lora_reproduces_the_base_model_exactly(random_toy, generic_samples, name, prompt_logits):
     base = copy.deepcopy(random_toy)
     METHODS.get(name)().prepare(random_toy, None)
     assert lora_names(random_toy)
     for sample in generic_samples[:3]:
-        assert torch.equal(logits(random_toy, sample), logits(base, sample))
+        assert torch.equal(prompt_logits(random_toy, sample), prompt_logits(base, sample))
 
 
 @pytest.mark.parametrize("name", ["lora-encoder", "lora-decoder"])
@@ -73,17 +62,19 @@ def test_training_moves_the_lora_factors_and_nothing_else(random_toy, tiny_train
 
 
 @pytest.mark.parametrize("name", ["lora-encoder", "lora-decoder"])
-def test_merging_keeps_the_outputs_and_gives_back_a_plain_sam(random_toy, tiny_train_set, generic_samples, name):
+def test_merging_keeps_the_outputs_and_gives_back_a_plain_sam(
+    random_toy, tiny_train_set, generic_samples, name, prompt_logits
+):
     keys = set(random_toy.state_dict())
     method = METHODS.get(name)()
     method.prepare(random_toy, None)
     train(random_toy, method, tiny_train_set, FAST, seed=0)
-    trained = [logits(random_toy, s) for s in generic_samples[:3]]
+    trained = [prompt_logits(random_toy, s) for s in generic_samples[:3]]
     merged = method.finalize(random_toy)
     assert set(merged.state_dict()) == keys
     assert not any("lora" in type(m).__module__ for m in merged.modules())
     for sample, before in zip(generic_samples[:3], trained):
-        torch.testing.assert_close(logits(merged, sample), before, atol=1e-5, rtol=0)
+        torch.testing.assert_close(prompt_logits(merged, sample), before, atol=1e-5, rtol=0)
 
 
 def test_rank_and_alpha_set_the_factor_shapes_and_the_scale(random_toy):
