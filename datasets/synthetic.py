@@ -440,6 +440,7 @@ class SyntheticDataset(SegmentationDataset):
     style: SceneStyle
     sizes: dict[str, int]
     seed: int = 0
+    generated = True
 
     def __len__(self) -> int:
         return self.sizes[self.split]
