@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 import time
@@ -43,6 +44,21 @@ def _parse_settings(pairs: list[str]) -> dict[str, str]:
 
 RUNS_HELP = "Folder of run records (env SHERPA_BENCH_RUNS)."
 DATA_HELP = "Folder holding the real datasets, e.g. DIR/DIS5K (env SHERPA_BENCH_DATA)."
+CHECKPOINT_HELP = (
+    "Folder holding released SAM / SAM 2 checkpoints under their official names (env SHERPA_BENCH_CHECKPOINTS)."
+)
+
+
+def _use_checkpoint_dir(folder: Optional[Path]) -> None:
+    """Every model lookup of this process (sub-runs included) reads checkpoints from ``folder``."""
+    import os
+
+    from sherpa_bench.models.zoo import CHECKPOINT_ENV
+
+    if folder is not None:
+        if not folder.is_dir():
+            raise UserError(f"checkpoint folder {folder} does not exist (--checkpoint-dir / {CHECKPOINT_ENV})")
+        os.environ[CHECKPOINT_ENV] = str(folder)
 
 
 @app.command()
@@ -66,6 +82,7 @@ def run(
     force: bool = typer.Option(False, help="Recompute runs whose record already exists."),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
     data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
+    checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
 ) -> None:
     """Fine-tune MODEL on a task with each METHOD, evaluate on the task and its generalization suites,
     write run records and print the retention leaderboard.
@@ -76,6 +93,7 @@ def run(
     from sherpa_bench.harness.runner import RunConfig, execute
     from sherpa_bench.methods.combined import resolve_method
 
+    _use_checkpoint_dir(checkpoint_dir)
     train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step)
     for name in method:  # refuse every bad name before any run starts
         resolve_method(name)
@@ -137,11 +155,13 @@ def experiment(
     max_images: Optional[int] = typer.Option(None, help="Use only the first N images of every split."),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
     data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
+    checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
 ) -> None:
     """Run one of the SHERPA paper's ablation tables and write it in the paper's shape.
 
     Example: sherpa-bench experiment table5 --finetune toy-thin
     """
+    _use_checkpoint_dir(checkpoint_dir)
     from dataclasses import replace
 
     from sherpa_bench.harness.atomic import atomic_write_text
@@ -249,16 +269,57 @@ def pretrain_toy(
         typer.echo(f"[{name}] weights written to {path}")
 
 
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="A finished run's folder, runs/<task>/<model>/<run>/."),
+    out: Optional[Path] = typer.Option(None, help="Folder of the exported file [default: RUN/export/]."),
+    checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
+) -> None:
+    """Write a run's fine-tuned model as a file the stock segment_anything / sam2 builders load, with a
+    manifest (base model hash, method, run id) beside it."""
+    from sherpa_bench.harness.export import export_run
+
+    _use_checkpoint_dir(checkpoint_dir)
+    exported = export_run(run_dir, out)
+    manifest = json.loads(exported.manifest.read_text())
+    typer.echo(f"weights:  {exported.weights}\nmanifest: {exported.manifest}\nload with: {manifest['load_with']}")
+
+
+def _list_models(registry) -> None:
+    """Each model, and for released checkpoints whether the file is present, its size and hash."""
+    from sherpa_bench.models.checkpoints import file_sha256
+    from sherpa_bench.models.zoo import CHECKPOINT_ENV, checkpoint_dir
+
+    folder = checkpoint_dir()
+    typer.echo(f"checkpoint folder: {folder or f'not set (--checkpoint-dir or {CHECKPOINT_ENV})'}")
+    for entry in registry:
+        line = f"{entry.name:<16} {entry.description}"
+        file_name = getattr(entry.obj, "file_name", None)
+        if file_name is not None:
+            path = folder / file_name if folder else None
+            if path is not None and path.is_file():
+                size = path.stat().st_size / 2**20
+                line += f"\n{'':<16} present: {path} ({size:,.1f} MiB, sha256 {file_sha256(path)[:16]})"
+            else:
+                line += f"\n{'':<16} missing: {file_name} (download from {entry.obj.source})"
+        typer.echo(line)
+
+
 @app.command("list")
 def list_entries(
     kind: str = typer.Argument(..., help="methods | models | datasets | metrics"),
+    checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
 ) -> None:
-    """List what is registered, one line each."""
+    """List what is registered, one line each (models: which checkpoint files are present)."""
     from sherpa_bench.harness.registry import DATASETS, METHODS, METRICS, MODELS
 
     registries = {"methods": METHODS, "models": MODELS, "datasets": DATASETS, "metrics": METRICS}
     if kind not in registries:
         raise UserError(f"cannot list {kind!r}; choose one of {', '.join(registries)}")
+    _use_checkpoint_dir(checkpoint_dir)
+    if kind == "models":
+        _list_models(MODELS)
+        return
     for entry in registries[kind]:
         extra = ""
         if kind == "datasets":

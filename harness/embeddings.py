@@ -13,7 +13,7 @@ from sherpa_bench.models.sam import ImageFrame, SamModel
 @dataclass
 class EncodedImage:
     frame: ImageFrame
-    embedding: torch.Tensor  # 1 x C x h x w
+    embedding: torch.Tensor  # 1 x C x h x w (SAM 2: its multi-level features of one image)
 
 
 class EmbeddingCache:
@@ -29,7 +29,7 @@ class EmbeddingCache:
 
     @staticmethod
     def encoder_is_frozen(model: SamModel) -> bool:
-        return not any(p.requires_grad for p in model.sam.image_encoder.parameters())
+        return not any(p.requires_grad for p in model.image_encoder.parameters())
 
     def encode(self, samples: list[Sample], use_cache: bool = True) -> list[EncodedImage]:
         """Encode the samples (one batched encoder call for those not cached)."""
@@ -43,8 +43,8 @@ class EmbeddingCache:
                     embeddings = self.model.encode(images)
             else:
                 embeddings = self.model.encode(images)
-            for sample, (_, frame), embedding in zip(missing, prepared, embeddings):
-                fresh[sample.sample_id] = EncodedImage(frame, embedding[None])
+            for sample, (_, frame), embedding in zip(missing, prepared, self.model.per_image(embeddings)):
+                fresh[sample.sample_id] = EncodedImage(frame, embedding)
             if use_cache:
                 self._store.update(fresh)
         return [fresh.get(s.sample_id) or self._store[s.sample_id] for s in samples]

@@ -20,7 +20,7 @@ from sherpa_bench.models.sam import SamModel
 
 def decoder_layers(model: SamModel) -> list[list[nn.Module]]:
     """The mask decoder as five layers, the output side first."""
-    decoder = model.sam.mask_decoder
+    decoder = model.mask_decoder
     transformer = decoder.transformer
     return [
         [decoder.output_hypernetworks_mlps, decoder.iou_prediction_head, decoder.output_upscaling],
@@ -55,12 +55,12 @@ class FtLast(Method):
                 for module in layer:
                     module.requires_grad_(True)
         elif side == "encoder":
-            blocks = model.sam.image_encoder.blocks
+            blocks = model.image_encoder.blocks
             if not 1 <= k <= len(blocks):
                 raise ConfigError(f"ft-last on the encoder side takes k in 1..{len(blocks)}, got {k}")
             for block in blocks[-k:]:
                 block.requires_grad_(True)
-            model.sam.image_encoder.neck.requires_grad_(True)
-            model.sam.mask_decoder.requires_grad_(True)
+            model.image_encoder.neck.requires_grad_(True)
+            model.mask_decoder.requires_grad_(True)
         else:
             raise ConfigError(f"ft-last side must be decoder or encoder, got {side!r}")

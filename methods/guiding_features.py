@@ -25,7 +25,7 @@ NORMALISATIONS = ("softmax", "l2", "zscore")
 
 def attention_module(model: SamModel, layer: str) -> nn.Module:
     """The token→image attention named by ``layer``: "layers.0", "layers.1" (default) or "final"."""
-    transformer = model.sam.mask_decoder.transformer
+    transformer = model.mask_decoder.transformer
     if layer == "final":
         return transformer.final_attn_token_to_image
     prefix, _, index = layer.partition(".")

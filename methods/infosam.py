@@ -82,7 +82,7 @@ class MaskTokenTap:
 
     def __init__(self, model: SamModel) -> None:
         self._tokens: list[torch.Tensor] = []
-        self._handle = model.sam.mask_decoder.transformer.register_forward_hook(self._keep)
+        self._handle = model.mask_decoder.transformer.register_forward_hook(self._keep)
 
     def _keep(self, module: nn.Module, inputs: tuple, output: tuple[torch.Tensor, torch.Tensor]) -> None:
         self._tokens.append(output[0][:, 1])
@@ -108,7 +108,7 @@ class InfoSam(StdFt):
         self.teacher_embeddings = EmbeddingCache(self.teacher)
         self.teacher_tap = MaskTokenTap(self.teacher)
         self.student_tap = MaskTokenTap(model)
-        model.add_module(RELATION, RelationModule(model.sam.mask_decoder.transformer_dim).to(model.device))
+        model.add_module(RELATION, RelationModule(model.mask_decoder.transformer_dim).to(model.device))
         self.relation: RelationModule = getattr(model, RELATION)
         self._batch_checked = False
 

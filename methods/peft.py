@@ -179,7 +179,7 @@ class AdapterEncoder(Adapter):
 
     def sites(self, model: SamModel) -> list[tuple[nn.Module, nn.Module]]:
         # pre-norm ViT block (x + mlp(norm2(x))): the official branch reads x, the input of norm2
-        return [(block, block.norm2) for block in model.sam.image_encoder.blocks]
+        return [(block, block.norm2) for block in model.image_encoder.blocks]
 
 
 @METHODS.register("adapter-decoder", "AdaptFormer parallel adapters beside the mask decoder's two token MLPs")
@@ -188,7 +188,7 @@ class AdapterDecoder(Adapter):
 
     def sites(self, model: SamModel) -> list[tuple[nn.Module, nn.Module]]:
         # post-norm two-way block (queries + mlp(queries)): the branch reads the MLP's own input
-        return [(layer, layer.mlp) for layer in model.sam.mask_decoder.transformer.layers]
+        return [(layer, layer.mlp) for layer in model.mask_decoder.transformer.layers]
 
 
 @METHODS.register("bitfit", "only the bias terms of the image encoder and mask decoder train (BitFit)")
@@ -201,7 +201,7 @@ class BitFit(Method):
 
     def select_trainable(self, model: SamModel) -> None:
         model.requires_grad_(False)
-        for part in (model.sam.image_encoder, model.sam.mask_decoder):
+        for part in (model.image_encoder, model.mask_decoder):
             for name, parameter in part.named_parameters():
                 if name.rsplit(".", 1)[-1] == "bias":
                     parameter.requires_grad_(True)

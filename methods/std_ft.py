@@ -12,4 +12,4 @@ class StdFt(Method):
 
     def select_trainable(self, model: SamModel) -> None:
         model.requires_grad_(False)
-        model.sam.mask_decoder.requires_grad_(True)
+        model.mask_decoder.requires_grad_(True)

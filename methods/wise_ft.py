@@ -35,14 +35,14 @@ class WiseFt(Method):
             raise ConfigError(f"wise-ft alpha must lie in [0, 1], got {self.settings.alpha}")
         fine_tuned = context.train_model(context.model_name, "std-ft", {}, None, 0.0)
         self.base_run = fine_tuned.run_id
-        self.fine_tuned = {k: v.detach().clone() for k, v in fine_tuned.model.sam.mask_decoder.state_dict().items()}
+        self.fine_tuned = {k: v.detach().clone() for k, v in fine_tuned.model.mask_decoder.state_dict().items()}
 
     @torch.no_grad()
     def finalize(self, model: SamModel) -> SamModel:
         alpha = self.settings.alpha
-        start = model.sam.mask_decoder.state_dict()
+        start = model.mask_decoder.state_dict()
         mixed = {k: (1 - alpha) * start[k] + alpha * self.fine_tuned[k].to(start[k].device) for k in start}
-        model.sam.mask_decoder.load_state_dict(mixed)
+        model.mask_decoder.load_state_dict(mixed)
         return model
 
     def outputs(self) -> dict[str, Any]:

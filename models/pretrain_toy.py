@@ -24,8 +24,9 @@ import torch
 from sherpa_bench.datasets.toy_generic import ToyGeneric
 from sherpa_bench.harness.atomic import atomic_write_bytes, atomic_write_text
 from sherpa_bench.harness.losses import soft_iou, task_loss_per_instance
+from sherpa_bench.models.checkpoints import file_sha256
 from sherpa_bench.models.sam import SamModel
-from sherpa_bench.models.toy import build_toy_sam, file_sha256, recipe_path, weights_path
+from sherpa_bench.models.toy import build_toy_sam, recipe_path, weights_path
 from sherpa_bench.prompts import boxes_for_sample, jitter_boxes
 
 FINGERPRINT_SAMPLES = 16

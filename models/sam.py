@@ -18,6 +18,16 @@ from torch import nn
 from torch.nn import functional as F
 
 
+def resize_to_square(masks: np.ndarray, size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """N x H x W bool masks -> (N x S x S soft targets, S x S valid region) for models that resize
+    the image to a square without keeping its aspect ratio (SAM 2, MedSAM): nothing is padding."""
+    valid = torch.ones(size, size, dtype=torch.bool, device=device)
+    if masks.shape[0] == 0:
+        return torch.zeros(0, size, size, device=device), valid
+    stack = torch.as_tensor(masks, dtype=torch.float32, device=device)[:, None]
+    return F.interpolate(stack, (size, size), mode="bilinear", align_corners=False, antialias=True)[:, 0], valid
+
+
 @dataclass(frozen=True)
 class ImageFrame:
     """Where an image sits inside the model's square input: (H, W) before and after resizing."""
@@ -59,6 +69,19 @@ class SamModel(nn.Module):
     def mask_threshold(self) -> float:
         return self.sam.mask_threshold
 
+    # The parts a method may select, hook or copy; SAM 2 names them differently (models/sam2_model.py).
+    @property
+    def image_encoder(self) -> nn.Module:
+        return self.sam.image_encoder
+
+    @property
+    def prompt_encoder(self) -> nn.Module:
+        return self.sam.prompt_encoder
+
+    @property
+    def mask_decoder(self) -> nn.Module:
+        return self.sam.mask_decoder
+
     # ------------------------------------------------------------------ images
     def prepare_image(self, image: np.ndarray) -> tuple[torch.Tensor, ImageFrame]:
         """H x W x 3 uint8 RGB -> normalised, padded 3 x S x S tensor on the model's device."""
@@ -70,6 +93,10 @@ class SamModel(nn.Module):
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """B x 3 x S x S prepared images -> B x C x h x w image embeddings."""
         return self.sam.image_encoder(images)
+
+    def per_image(self, embeddings: torch.Tensor) -> list[torch.Tensor]:
+        """A batch from :meth:`encode` -> one 1 x C x h x w embedding per image (what ``decode`` takes)."""
+        return [embedding[None] for embedding in embeddings]
 
     # ------------------------------------------------------------------ prompts and masks
     def boxes_to_input(self, boxes: np.ndarray, frame: ImageFrame) -> torch.Tensor:

@@ -7,7 +7,6 @@ pretrain-toy`` and shipped in ``models/weights/`` with the recipe that made them
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import partial
@@ -18,6 +17,7 @@ from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncode
 
 from sherpa_bench.harness.errors import UserError
 from sherpa_bench.harness.registry import MODELS
+from sherpa_bench.models.checkpoints import file_sha256
 from sherpa_bench.models.sam import SamModel
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -81,14 +81,6 @@ def weights_path(name: str) -> Path:
 
 def recipe_path(name: str) -> Path:
     return WEIGHTS_DIR / f"{name}.json"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_toy(name: str, pretrained: bool = True) -> SamModel:

@@ -9,7 +9,8 @@ from sherpa_bench.datasets.toy_tasks import ToyThin
 from sherpa_bench.datasets.types import FirstImages
 from sherpa_bench.harness.evaluate import predict_dataset, score
 from sherpa_bench.harness.registry import DATASETS, MODELS
-from sherpa_bench.models.toy import file_sha256, toy_recipe, weights_path
+from sherpa_bench.models.checkpoints import file_sha256
+from sherpa_bench.models.toy import toy_recipe, weights_path
 
 
 @pytest.mark.parametrize("name", ["toy-small", "toy-large"])

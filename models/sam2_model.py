@@ -1,0 +1,141 @@
+"""SAM 2 / 2.1 image models behind the same encode / decode interface as :class:`SamModel`.
+
+Preprocessing and postprocessing are ``SAM2ImagePredictor``'s own (``SAM2Transforms``: the image
+is resized to a square without keeping its aspect ratio, ImageNet normalisation; masks are resized
+straight back), so the masks equal the predictor's (tests/test_model_zoo.py). Two differences in
+*where* work happens, not in what is computed:
+
+* ``encode`` returns the raw multi-level features; the mask decoder's ``conv_s0`` / ``conv_s1``
+  projections of the high-resolution levels run in ``decode``. They belong to the mask decoder,
+  which decoder-only fine-tuning trains, so a cached embedding must not contain them.
+* a box is passed as two corner points with labels 2 and 3, as the predictor does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sam2.modeling.sam2_base import SAM2Base
+from sam2.utils.transforms import SAM2Transforms
+from torch import nn
+from torch.nn import functional as F
+
+from sherpa_bench.models.sam import DecoderOutput, ImageFrame, resize_to_square
+
+
+@dataclass
+class Sam2Features:
+    """SAM 2 image features of a batch: the 1/16 embedding (no-memory embedding added) and the two
+    higher-resolution levels before the decoder's projections."""
+
+    image_embed: torch.Tensor
+    high_res: tuple[torch.Tensor, torch.Tensor]
+
+
+class Sam2Model(nn.Module):
+    """A ``sam2`` ``SAM2Base`` image model behind the harness's interface (see :class:`SamModel`)."""
+
+    def __init__(self, sam: SAM2Base, name: str) -> None:
+        super().__init__()
+        self.sam = sam
+        self.name = name
+        self.transforms = SAM2Transforms(resolution=sam.image_size, mask_threshold=0.0)
+
+    @property
+    def image_size(self) -> int:
+        return self.sam.image_size
+
+    @property
+    def device(self) -> torch.device:
+        return self.sam.device
+
+    @property
+    def mask_threshold(self) -> float:
+        return 0.0
+
+    @property
+    def image_encoder(self) -> nn.Module:
+        return self.sam.image_encoder
+
+    @property
+    def prompt_encoder(self) -> nn.Module:
+        return self.sam.sam_prompt_encoder
+
+    @property
+    def mask_decoder(self) -> nn.Module:
+        return self.sam.sam_mask_decoder
+
+    def prepare_image(self, image: np.ndarray) -> tuple[torch.Tensor, ImageFrame]:
+        size = (self.image_size, self.image_size)
+        return self.transforms(image).to(self.device), ImageFrame(original_size=image.shape[:2], input_size=size)
+
+    def encode(self, images: torch.Tensor) -> Sam2Features:
+        levels = self.sam.image_encoder(images)["backbone_fpn"][-self.sam.num_feature_levels :]
+        embed = levels[-1]
+        if self.sam.directly_add_no_mem_embed:
+            embed = embed + self.sam.no_mem_embed.reshape(1, -1, 1, 1)
+        return Sam2Features(embed, (levels[0], levels[1]))
+
+    def per_image(self, features: Sam2Features) -> list[Sam2Features]:
+        return [
+            Sam2Features(features.image_embed[i : i + 1], tuple(level[i : i + 1] for level in features.high_res))
+            for i in range(features.image_embed.shape[0])
+        ]
+
+    def boxes_to_input(self, boxes: np.ndarray, frame: ImageFrame) -> torch.Tensor:
+        tensor = torch.as_tensor(np.asarray(boxes, dtype=np.float64), dtype=torch.float, device=self.device)
+        return self.transforms.transform_boxes(tensor, normalize=True, orig_hw=frame.original_size).reshape(-1, 4)
+
+    def points_to_input(self, points: np.ndarray, frame: ImageFrame) -> torch.Tensor:
+        tensor = torch.as_tensor(np.asarray(points, dtype=np.float64), dtype=torch.float, device=self.device)
+        return self.transforms.transform_coords(tensor, normalize=True, orig_hw=frame.original_size)
+
+    def decode(
+        self,
+        embedding: Sam2Features,
+        boxes: torch.Tensor | None = None,
+        points: tuple[torch.Tensor, torch.Tensor] | None = None,
+        multimask_output: bool = False,
+        masks: torch.Tensor | None = None,
+    ) -> DecoderOutput:
+        coords = labels = None
+        if boxes is not None:
+            coords = boxes.reshape(-1, 2, 2)
+            labels = torch.tensor([[2, 3]], dtype=torch.int, device=boxes.device).repeat(boxes.shape[0], 1)
+        if points is not None:
+            point_labels = points[1].to(torch.int)
+            coords = points[0] if coords is None else torch.cat([coords, points[0]], dim=1)
+            labels = point_labels if labels is None else torch.cat([labels, point_labels], dim=1)
+        prompts = None if coords is None else (coords, labels)
+        sparse, dense = self.sam.sam_prompt_encoder(points=prompts, boxes=None, masks=masks)
+        decoder = self.sam.sam_mask_decoder
+        high_res = [decoder.conv_s0(embedding.high_res[0]), decoder.conv_s1(embedding.high_res[1])]
+        logits, iou, _, _ = decoder(
+            image_embeddings=embedding.image_embed,
+            image_pe=self.sam.sam_prompt_encoder.get_dense_pe(),
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+            multimask_output=multimask_output,
+            repeat_image=prompts is not None and prompts[0].shape[0] > 1,
+            high_res_features=high_res,
+        )
+        return DecoderOutput(low_res_logits=logits, iou_predictions=iou)
+
+    def masks_to_input(self, masks: np.ndarray, frame: ImageFrame) -> tuple[torch.Tensor, torch.Tensor]:
+        return resize_to_square(masks, self.image_size, self.device)
+
+    def upscale_to_input(self, low_res_logits: torch.Tensor) -> torch.Tensor:
+        size = (self.image_size, self.image_size)
+        return F.interpolate(low_res_logits, size, mode="bilinear", align_corners=False)
+
+    def logits_to_original(self, low_res_logits: torch.Tensor, frame: ImageFrame) -> torch.Tensor:
+        return self.transforms.postprocess_masks(low_res_logits, frame.original_size)
+
+    @torch.no_grad()
+    def predict_boxes(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        prepared, frame = self.prepare_image(image)
+        features = self.encode(prepared[None])
+        out = self.decode(features, boxes=self.boxes_to_input(boxes, frame))
+        return (self.logits_to_original(out.low_res_logits, frame)[:, 0] > self.mask_threshold).cpu().numpy()
