@@ -16,6 +16,7 @@ class TrainConfig:
     loss: "bce-dice" (default) or "mse" (SHERPA Eq. 6); see ``harness/losses.py`` and
         docs/CHOICES.md for why MSE is not the default.
     instances_per_image: at most this many instances of an image per step (seeded choice).
+    prompt: the prompt protocol of training (``sherpa-bench list prompts``; "mixed" = Stable-SAM's mix).
     """
 
     epochs: int = 10
@@ -24,6 +25,7 @@ class TrainConfig:
     images_per_step: int = 4
     instances_per_image: int = 8
     loss: str = "bce-dice"
+    prompt: str = "box"
 
     def __post_init__(self) -> None:
         if self.loss not in TASK_LOSSES:

@@ -23,7 +23,7 @@ from sherpa_bench.datasets.types import FirstImages, SegmentationDataset
 from sherpa_bench.harness.atomic import atomic_write_bytes
 from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.errors import DatasetNotFoundError, UserError
-from sherpa_bench.harness.evaluate import predict_dataset, score
+from sherpa_bench.harness.evaluate import EvalProtocol, predict_dataset, score
 from sherpa_bench.harness.records import RECORD_FILE, DatasetResult, RunRecord, read_record, write_run
 from sherpa_bench.harness.registry import DATASETS, METRICS, MODELS
 from sherpa_bench.harness.trainer import train
@@ -49,6 +49,10 @@ class RunConfig:
     metrics: tuple[str, ...] = DEFAULT_METRICS
     max_images: int | None = None
     label_noise: float = 0.0
+    prompt: str = "box"
+    mask_output: str = "single"
+    max_instances: int | None = None
+    suite: str | None = None
     data_root: str | None = None
 
     def identity(self) -> dict[str, Any]:
@@ -85,6 +89,7 @@ def execute(
         return read_record(directory / RECORD_FILE)
     for name in config.metrics:
         METRICS.entry(name)
+    protocol = EvalProtocol(config.prompt, config.mask_output, config.seed, config.max_instances)
     method_class = resolve_method(config.method)
     method: Method = method_class.from_options(config.settings)
     task = DATASETS.get(config.finetune)
@@ -130,7 +135,7 @@ def execute(
     results, tables = [], []
     for role, group, dataset in [("valid", None, valid_data)] + generalization:
         say(f"{config.method}: evaluating {dataset.name}/{dataset.split}")
-        predictions = predict_dataset(model, dataset)
+        predictions = predict_dataset(model, dataset, protocol)
         tables.append(predictions.table)
         results.append(
             DatasetResult(

@@ -20,9 +20,10 @@ from sherpa_bench.harness.atomic import atomic_write_bytes
 from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.losses import task_loss
+from sherpa_bench.harness.registry import PROMPTS
 from sherpa_bench.methods.base import Method, TrainStep
 from sherpa_bench.models.sam import SamModel
-from sherpa_bench.prompts import boxes_for_sample
+from sherpa_bench.prompts.encode import prompts_to_input
 
 
 @dataclass
@@ -97,16 +98,17 @@ def _step_loss(
     if not samples:
         return None
     encoded = cache.encode(samples, use_cache=use_cache)
-    boxes, outputs, task_terms = [], [], []
+    protocol = PROMPTS.get(config.prompt)
+    prompts, outputs, task_terms = [], [], []
     for sample, image in zip(samples, encoded):
         chosen = np.sort(rng.permutation(sample.masks.shape[0])[: config.instances_per_image])
         masks = sample.masks[chosen]
-        box = model.boxes_to_input(boxes_for_sample(masks), image.frame)
-        out = model.decode(image.embedding, boxes=box)
+        decoder_inputs = prompts_to_input(model, protocol.make(masks, rng), image.frame)
+        out = model.decode(image.embedding, **decoder_inputs)
         targets, valid = model.masks_to_input(masks, image.frame)
         logits = model.upscale_to_input(out.low_res_logits)[:, 0]
         task_terms.append(task_loss(logits, targets, valid, config.loss) * len(chosen))
-        boxes.append(box)
+        prompts.append(decoder_inputs)
         outputs.append(out)
     instances = sum(min(s.masks.shape[0], config.instances_per_image) for s in samples)
     loss = torch.stack(task_terms).sum() / instances
@@ -116,7 +118,7 @@ def _step_loss(
         samples=samples,
         frames=[e.frame for e in encoded],
         embeddings=[e.embedding for e in encoded],
-        boxes=boxes,
+        prompts=prompts,
         outputs=outputs,
     )
     for term in method.regularizers(step_view).values():

@@ -70,7 +70,7 @@ class TrainStep:
     samples: list[Sample]
     frames: list[ImageFrame]
     embeddings: list[torch.Tensor]
-    boxes: list[torch.Tensor]
+    prompts: list[dict[str, Any]]  # per image: ``decode`` keyword arguments (boxes / points / masks), input frame
     outputs: list[DecoderOutput]
 
 

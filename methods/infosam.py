@@ -128,9 +128,9 @@ class InfoSam(StdFt):
         student_tokens = self.student_tap.take()
         teacher_images = []
         with torch.no_grad():
-            for sample, boxes in zip(step.samples, step.boxes):
+            for sample, prompts in zip(step.samples, step.prompts):
                 (encoded,) = self.teacher_embeddings.encode([sample])
-                self.teacher.decode(encoded.embedding, boxes=boxes)
+                self.teacher.decode(encoded.embedding, **prompts)
                 teacher_images.append(encoded.embedding)
         teacher_tokens = self.teacher_tap.take()
         r_teacher = torch.cat([self.relation(e, t) for e, t in zip(teacher_images, teacher_tokens)])

@@ -40,8 +40,8 @@ class KLSP(StdFt):
     def regularizers(self, step: TrainStep) -> dict[str, torch.Tensor]:
         features = torch.cat(self.tap.take())
         with torch.no_grad():
-            for embedding, boxes in zip(step.embeddings, step.boxes):
-                self.reference.decode(embedding, boxes=boxes)
+            for embedding, prompts in zip(step.embeddings, step.prompts):
+                self.reference.decode(embedding, **prompts)
         reference = torch.cat(self.reference_tap.take())
         return {"kl": self.settings.lambda_kl * channel_kl(features, reference)}
 

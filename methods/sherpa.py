@@ -168,14 +168,14 @@ class Sherpa(StdFt):
         basis = self.subspace.basis.to(large.device)
         if self.settings.mode in ("guide", "both"):
             with torch.no_grad():
-                for sample, boxes in zip(step.samples, step.boxes):
-                    self.guide.decode(self.guide_embeddings.encode([sample])[0].embedding, boxes=boxes)
+                for sample, prompts in zip(step.samples, step.prompts):
+                    self.guide.decode(self.guide_embeddings.encode([sample])[0].embedding, **prompts)
                 small = torch.cat(self.guide_tap.take())
             terms["guiding"] = self.settings.lam * guiding_loss(large, small, basis, self.settings.reduction)
         if self.settings.mode in ("residual", "both"):
             with torch.no_grad():
-                for embedding, boxes in zip(step.embeddings, step.boxes):
-                    self.reference.decode(embedding, boxes=boxes)
+                for embedding, prompts in zip(step.embeddings, step.prompts):
+                    self.reference.decode(embedding, **prompts)
                 reference = torch.cat(self.reference_tap.take())
             complement = torch.eye(basis.shape[0], device=basis.device) - basis @ basis.T
             terms["residual"] = self.settings.lam * guiding_loss(large, reference, complement, self.settings.reduction)

@@ -115,6 +115,7 @@ class SamModel(nn.Module):
         boxes: torch.Tensor | None = None,
         points: tuple[torch.Tensor, torch.Tensor] | None = None,
         multimask_output: bool = False,
+        masks: torch.Tensor | None = None,
     ) -> DecoderOutput:
         """Decode all prompts of one image.
 
@@ -123,8 +124,9 @@ class SamModel(nn.Module):
             boxes: N x 4 boxes in the input frame, or None.
             points: (N x P x 2 coordinates in the input frame, N x P labels), or None.
             multimask_output: return SAM's three ambiguity masks instead of the single mask.
+            masks: N x 1 x 4h x 4w mask-prompt logits in the input frame (``prompts/encode.py``), or None.
         """
-        sparse, dense = self.sam.prompt_encoder(points=points, boxes=boxes, masks=None)
+        sparse, dense = self.sam.prompt_encoder(points=points, boxes=boxes, masks=masks)
         logits, iou = self.sam.mask_decoder(
             image_embeddings=embedding,
             image_pe=self.sam.prompt_encoder.get_dense_pe(),

@@ -117,7 +117,8 @@ def step_of(model, samples):
     encoded = cache.encode(samples)
     boxes = [model.boxes_to_input(boxes_for_sample(s.masks), e.frame) for s, e in zip(samples, encoded)]
     outputs = [model.decode(e.embedding, boxes=b) for e, b in zip(encoded, boxes)]
-    return TrainStep(0, 0, samples, [e.frame for e in encoded], [e.embedding for e in encoded], boxes, outputs)
+    prompts = [{"boxes": b} for b in boxes]
+    return TrainStep(0, 0, samples, [e.frame for e in encoded], [e.embedding for e in encoded], prompts, outputs)
 
 
 def test_a_step_of_one_image_is_refused_naming_images_per_step(random_toy, tiny_train_set):
@@ -168,7 +169,7 @@ def test_the_losses_are_the_documented_entropies_at_the_start(random_toy, tiny_t
         step = step_of(method.teacher, samples)
         tokens = torch.cat(method.teacher_tap.take())
         relation = getattr(random_toy, RELATION)
-        rows = [len(b) for b in step.boxes]
+        rows = [len(p["boxes"]) for p in step.prompts]
         r = torch.cat([relation(e, t) for e, t in zip(step.embeddings, tokens.split(rows))])
         z = torch.cat([e.expand(n, -1, -1, -1) for e, n in zip(step.embeddings, rows)])
     g = gram(r)

@@ -75,7 +75,7 @@ def test_guiding_gradient_reaches_only_the_large_decoder(tmp_path, tiny_train_se
     encoded = EmbeddingCache(large).encode([sample])[0]
     boxes = large.boxes_to_input(boxes_for_sample(sample.masks), encoded.frame)
     out = large.decode(encoded.embedding, boxes=boxes)
-    step = TrainStep(0, 0, [sample], [encoded.frame], [encoded.embedding], [boxes], [out])
+    step = TrainStep(0, 0, [sample], [encoded.frame], [encoded.embedding], [{"boxes": boxes}], [out])
     loss = method.regularizers(step)["guiding"]
     assert loss > 0
     loss.backward()
