@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sherpa_bench.datasets.files import DatasetFiles
 from sherpa_bench.datasets.pairs import JPEG, ImageMaskPairs
+from sherpa_bench.datasets.suites import NATURAL_GROUPS
 from sherpa_bench.harness.registry import DATASETS
 
 SPLIT_FOLDERS = {
@@ -45,10 +46,8 @@ class DIS5K(ImageMaskPairs):
     splits = tuple(SPLIT_FOLDERS)
     eval_split = "valid"
     expected_counts = {"train": 3000, "valid": 470, "test1": 500, "test2": 500, "test3": 500, "test4": 500}
-    generalization = {
-        "Group 1": ("ade20k", "cityscapes", "coco"),
-        "Group 2": ("ecssd", "fss", "big"),
-    }
+    generalization = NATURAL_GROUPS
+    suite = "natural"
     layout = """  DIR/
   └── DIS5K/
       ├── DIS-TR/             (train)

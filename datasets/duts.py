@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sherpa_bench.datasets._binary_folders import OneObjectPairs, first_folder, same_stem_pairs
 from sherpa_bench.datasets.files import DatasetFiles
+from sherpa_bench.datasets.suites import NATURAL_GROUPS
 from sherpa_bench.harness.registry import DATASETS
 
 SPLIT_FOLDERS = {"train": "DUTS-TR", "valid": "DUTS-TE"}
@@ -44,10 +45,8 @@ class DUTS(OneObjectPairs):
     splits = tuple(SPLIT_FOLDERS)
     eval_split = "valid"
     expected_counts = {"train": 10553, "valid": 5019}
-    generalization = {
-        "Group 1": ("ade20k", "cityscapes", "coco"),
-        "Group 2": ("ecssd", "fss", "big"),
-    }
+    generalization = NATURAL_GROUPS
+    suite = "natural"
     layout = """  DIR/                          (or DIR/DUTS/, same inside)
   ├── DUTS-TR/                  (train)
   │   ├── DUTS-TR-Image/<name>.jpg

@@ -38,6 +38,7 @@ from pathlib import Path
 from sherpa_bench.datasets._em import MIN_MITO_PIXELS, binary_mito, mito_components, read_page, stack_shape
 from sherpa_bench.datasets.files import DatasetFiles, to_rgb
 from sherpa_bench.datasets.types import Sample, SegmentationDataset
+from sherpa_bench.datasets.suites import BIOMEDICAL_GROUPS
 from sherpa_bench.harness.registry import DATASETS
 
 #: split -> (image stack, ground-truth stack) in ``Lucchi/``
@@ -65,7 +66,8 @@ class Lucchi(SegmentationDataset):
     splits = tuple(SPLIT_STACKS)
     eval_split = "valid"
     expected_counts = {"train": 165, "valid": 165}
-    generalization = {"Biomedical": ("vnc", "mitoem-r", "mitoem-h")}
+    generalization = BIOMEDICAL_GROUPS
+    suite = "biomedical"
     #: connected components with fewer pixels are not instances (their pixels are ignored)
     min_pixels = MIN_MITO_PIXELS
     layout = """  DIR/

@@ -87,6 +87,8 @@ class SegmentationDataset(abc.ABC):
     splits: ClassVar[tuple[str, ...]] = ("test",)
     eval_split: ClassVar[str] = "test"
     generalization: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: the evaluation suite a task is scored on by default (``datasets/suites.py``); None: ``generalization``
+    suite: ClassVar[str | None] = None
 
     def __init__(self, split: str, data_root: Path | None = None) -> None:
         if split not in self.splits:

@@ -77,6 +77,13 @@ def run(
     loss: str = typer.Option(TRAIN.loss, help=f"Task loss: {' or '.join(TASK_LOSSES)} (mse = SHERPA Eq. 6)."),
     images_per_step: int = typer.Option(TRAIN.images_per_step, help="Images per optimisation step."),
     max_images: Optional[int] = typer.Option(None, help="Use only the first N images of every split (a quick look)."),
+    max_instances: Optional[int] = typer.Option(
+        None, help="Score at most N instances per evaluated dataset (a seeded sub-sample; recorded)."
+    ),
+    prompt: str = typer.Option("box", help="Evaluation prompt protocol; `sherpa-bench list prompts`."),
+    train_prompt: str = typer.Option(TRAIN.prompt, help="Training prompt protocol (mixed = Stable-SAM's recipe)."),
+    mask_output: str = typer.Option("single", help="Scored mask: single | first | second | third | best."),
+    suite: Optional[str] = typer.Option(None, help="Evaluation suite: natural | biomedical [default: the task's]."),
     metric: str = typer.Option("f1", help="Metric of the printed leaderboard."),
     reference: bool = typer.Option(True, help="Also run zero-shot when missing (retention needs it)."),
     force: bool = typer.Option(False, help="Recompute runs whose record already exists."),
@@ -89,16 +96,24 @@ def run(
 
     Example: sherpa-bench run --method std-ft --finetune toy-thin
     """
+    from dataclasses import replace
+
+    from sherpa_bench.datasets.suites import get_suite
+    from sherpa_bench.harness.evaluate import EvalProtocol
     from sherpa_bench.harness.registry import DATASETS, MODELS
     from sherpa_bench.harness.runner import RunConfig, execute
     from sherpa_bench.methods.combined import resolve_method
 
     _use_checkpoint_dir(checkpoint_dir)
-    train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step)
+    train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step, prompt=train_prompt)
     for name in method:  # refuse every bad name before any run starts
         resolve_method(name)
     DATASETS.entry(finetune)
     MODELS.entry(model)
+    evaluation = dict(prompt=prompt, mask_output=mask_output, max_instances=max_instances, suite=suite)
+    EvalProtocol(prompt=prompt, mask_output=mask_output)
+    if suite is not None:
+        get_suite(suite)
     methods = list(method)
     if reference and "zero-shot" not in methods:
         methods.insert(0, "zero-shot")
@@ -114,14 +129,18 @@ def run(
             train=train_config,
             max_images=max_images,
             data_root=str(data_root) if data_root else None,
+            **evaluation,
         )
         execute(config, runs_dir, command, force=force, progress=_say)
-    _print_leaderboard(runs_dir, finetune, model, metric, train_config, max_images)
+    _print_leaderboard(runs_dir, metric, replace(config, method="zero-shot", settings={}))
 
 
-def _print_leaderboard(
-    runs_dir: Path, finetune: str, model: str, metric: str, train_config, max_images: Optional[int]
-) -> None:
+EVALUATION_KEYS = ("prompt", "mask_output", "max_instances", "suite")
+
+
+def _print_leaderboard(runs_dir: Path, metric: str, reference) -> None:
+    """The leaderboard of ``reference``'s task and model, from the runs that share its protocol
+    (training settings, data limits, weights, evaluation protocol), so a table never mixes them."""
     from dataclasses import asdict
 
     from sherpa_bench.harness.atomic import atomic_write_text
@@ -130,10 +149,13 @@ def _print_leaderboard(
     from sherpa_bench.leaderboards.table import build_table, render_markdown
     from sherpa_bench.leaderboards.uncertainty import valid_uncertainty
 
+    finetune, model = reference.finetune, reference.model
+    identity = reference.identity()
     protocol = {
-        "train": asdict(train_config),
-        "max_images": max_images,
+        "train": asdict(reference.train),
+        "max_images": reference.max_images,
         "weights_fingerprint": MODELS.get(model).fingerprint(),
+        **{key: identity[key] for key in EVALUATION_KEYS},
     }
     records = find_records(runs_dir, finetune, model, protocol=protocol)
     if not records:
@@ -196,11 +218,22 @@ def leaderboard(
     loss: str = typer.Option(TRAIN.loss, help="Only runs trained with this task loss."),
     images_per_step: int = typer.Option(TRAIN.images_per_step, help="Only runs trained with this batch size."),
     max_images: Optional[int] = typer.Option(None, help="Only runs limited to this many images per split."),
+    train_prompt: str = typer.Option(TRAIN.prompt, help="Only runs trained with this prompt protocol."),
+    prompt: str = typer.Option("box", help="Only runs evaluated with this prompt protocol."),
+    mask_output: str = typer.Option("single", help="Only runs scoring this mask output."),
+    max_instances: Optional[int] = typer.Option(None, help="Only runs with this instance cap."),
+    suite: Optional[str] = typer.Option(None, help="Only runs scored on this suite [default: the task's]."),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
 ) -> None:
     """Rebuild the retention leaderboard (SHERPA Table 1 shape) of a task from its run records."""
-    train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step)
-    _print_leaderboard(runs_dir, finetune, model, metric, train_config, max_images)
+    from sherpa_bench.harness.runner import RunConfig
+
+    train_config = TrainConfig(epochs=epochs, lr=lr, loss=loss, images_per_step=images_per_step, prompt=train_prompt)
+    reference = RunConfig(
+        method="zero-shot", finetune=finetune, model=model, train=train_config, max_images=max_images,
+        prompt=prompt, mask_output=mask_output, max_instances=max_instances, suite=suite,
+    )  # fmt: skip
+    _print_leaderboard(runs_dir, metric, reference)
 
 
 @app.command()
@@ -307,13 +340,13 @@ def _list_models(registry) -> None:
 
 @app.command("list")
 def list_entries(
-    kind: str = typer.Argument(..., help="methods | models | datasets | metrics"),
+    kind: str = typer.Argument(..., help="methods | models | datasets | metrics | prompts"),
     checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
 ) -> None:
     """List what is registered, one line each (models: which checkpoint files are present)."""
-    from sherpa_bench.harness.registry import DATASETS, METHODS, METRICS, MODELS
+    from sherpa_bench.harness.registry import DATASETS, METHODS, METRICS, MODELS, PROMPTS
 
-    registries = {"methods": METHODS, "models": MODELS, "datasets": DATASETS, "metrics": METRICS}
+    registries = {"methods": METHODS, "models": MODELS, "datasets": DATASETS, "metrics": METRICS, "prompts": PROMPTS}
     if kind not in registries:
         raise UserError(f"cannot list {kind!r}; choose one of {', '.join(registries)}")
     _use_checkpoint_dir(checkpoint_dir)

@@ -15,3 +15,7 @@ class MalformedDataError(UserError):
 
 class ConfigError(UserError):
     """An option or setting has a value the harness cannot use."""
+
+
+class UnknownSuiteError(ConfigError):
+    """An evaluation suite name that does not exist."""

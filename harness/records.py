@@ -26,7 +26,8 @@ INSTANCES_FILE = "instances.csv"
 class DatasetResult:
     """Scores of one evaluated dataset split.
 
-    role: "valid" (the fine-tuning task's validation split) or "generalization".
+    role: "valid" (the fine-tuning task's validation split), "generalization" (in Average and
+        Retention) or "side" (reported beside them, e.g. Table 2's natural-image average).
     group: the generalization group label ("Group 1", "Group 2"), None for valid.
     metrics: metric name -> dataset-level value.
     """

@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from sherpa_bench.datasets.label_noise import NoisyLabels
+from sherpa_bench.datasets.suites import get_suite
 from sherpa_bench.datasets.types import FirstImages, SegmentationDataset
 from sherpa_bench.harness.atomic import atomic_write_bytes
 from sherpa_bench.harness.config import TrainConfig
@@ -60,8 +61,14 @@ class RunConfig:
         settings count as parsed, so `lam=3`, `lam=3.0` and leaving the default are one run."""
         data = asdict(self)
         data.pop("data_root")
+        data["suite"] = self.effective_suite()
         data["settings"] = resolve_method(self.method).from_options(self.settings).settings_dict()
         return data
+
+    def effective_suite(self) -> str | None:
+        """The suite the run is scored on: the one asked for, else the task's own (None: the task's
+        ``generalization`` datasets)."""
+        return self.suite or DATASETS.get(self.finetune).suite
 
     def run_name(self) -> str:
         """Method, seed and a hash of the identity and of the model's weights."""
@@ -103,7 +110,7 @@ def execute(
     if config.label_noise > 0:
         train_data = NoisyLabels(train_data, config.label_noise, config.seed)
     valid_data = _limited(task("valid", data_root), config.max_images)
-    generalization, missing = _generalization_sets(task, data_root)
+    generalization, missing = _generalization_sets(task, config.effective_suite(), data_root)
     generalization = [(role, group, _limited(d, config.max_images)) for role, group, d in generalization]
 
     for name, why in missing.items():
@@ -158,7 +165,11 @@ def execute(
         method=config.method,
         method_settings=method.settings_dict(),
         seed=config.seed,
-        config={**asdict(config), "weights_fingerprint": MODELS.get(config.model).fingerprint()},
+        config={
+            **asdict(config),
+            "suite": config.effective_suite(),
+            "weights_fingerprint": MODELS.get(config.model).fingerprint(),
+        },
         versions=package_versions(),
         git_commit=git_commit(),
         wall_seconds=round(time.time() - started, 2),
@@ -175,20 +186,27 @@ def execute(
 
 
 def _generalization_sets(
-    task: type[SegmentationDataset], data_root: Path | None
+    task: type[SegmentationDataset], suite_name: str | None, data_root: Path | None
 ) -> tuple[list[tuple[str, str, SegmentationDataset]], dict[str, str]]:
-    """The task's generalization datasets that can be opened, and why each other one cannot."""
+    """(role, group, dataset) of every generalization dataset that can be opened, and why each other
+    one cannot. Role "generalization" counts in Average and Retention; role "side" is reported beside."""
+    if suite_name is None:
+        planned = [("generalization", task.generalization)]
+    else:
+        suite = get_suite(suite_name)
+        planned = [("generalization", suite.groups), ("side", suite.side_groups)]
     found, missing = [], {}
-    for group, names in sorted(task.generalization.items()):
-        for name in names:
-            if name not in DATASETS:
-                missing[name] = f"no loader for {name!r} is registered in this version of sherpa-bench"
-                continue
-            dataset_class = DATASETS.get(name)
-            try:
-                found.append(("generalization", group, dataset_class(dataset_class.eval_split, data_root)))
-            except DatasetNotFoundError as error:
-                missing[name] = str(error)
+    for role, groups in planned:
+        for group, names in sorted(groups.items()):
+            for name in names:
+                if name not in DATASETS:
+                    missing[name] = f"no loader for {name!r} is registered in this version of sherpa-bench"
+                    continue
+                dataset_class = DATASETS.get(name)
+                try:
+                    found.append((role, group, dataset_class(dataset_class.eval_split, data_root)))
+                except DatasetNotFoundError as error:
+                    missing[name] = str(error)
     return found, missing
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
+from sherpa_bench.datasets.suites import get_suite
 from sherpa_bench.harness.errors import UserError
 from sherpa_bench.harness.records import RunRecord
 
@@ -59,6 +60,7 @@ class Leaderboard:
     table: pd.DataFrame
     groups: dict[str, list[str]]
     seeds: dict[str, int]
+    side_groups: dict[str, list[str]] = field(default_factory=dict)
     footnotes: list[Footnote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -78,7 +80,12 @@ def build_table(records: Sequence[RunRecord], metric: str) -> Leaderboard:
     _require_metric(records, metric)
     rows = _rows_by_label(records, task)
     valid_dataset = _valid_dataset(records, task)
-    groups = _generalization_groups(list(rows.values()))
+    groups = _groups_of_role(list(rows.values()), "generalization")
+    side_groups = _groups_of_role(list(rows.values()), "side")
+    suite = records[0].config.get("suite")
+    group_average_columns = (
+        {f"{_short_group(group)} avg": group for group in groups} if suite and get_suite(suite).group_averages else {}
+    )
     dataset_of_column = {
         column_name(group, dataset): dataset for group, datasets in groups.items() for dataset in datasets
     }
@@ -86,7 +93,7 @@ def build_table(records: Sequence[RunRecord], metric: str) -> Leaderboard:
 
     table = pd.DataFrame(
         index=pd.Index(list(rows), name="method"),
-        columns=[VALID, *generalization, AVERAGE, RETENTION],
+        columns=[VALID, *generalization, *group_average_columns, AVERAGE, RETENTION, *side_groups],
         dtype=float,
     )
     gaps: dict[str, _Gaps] = {}
@@ -113,6 +120,13 @@ def build_table(records: Sequence[RunRecord], metric: str) -> Leaderboard:
             # Ratio first, so that Zero-shot against itself is exactly 100.
             table.loc[label, RETENTION] = math.nan if reference == 0 else 100 * (average / reference)
         gaps[label].shared = len(shared)
+        for column, group in group_average_columns.items():
+            scores = table.loc[label, [column_name(group, dataset) for dataset in groups[group]]].dropna()
+            table.loc[label, column] = float(scores.mean()) if len(scores) else math.nan
+        for group, datasets in side_groups.items():
+            scores = [_mean_score(rows[label], dataset, metric)[0] for dataset in datasets]
+            present = [value for value in scores if not math.isnan(value)]
+            table.loc[label, group] = sum(present) / len(present) if present else math.nan
 
     return Leaderboard(
         task=task,
@@ -120,6 +134,7 @@ def build_table(records: Sequence[RunRecord], metric: str) -> Leaderboard:
         metric=metric,
         table=table,
         groups=groups,
+        side_groups=side_groups,
         seeds={label: len(seeds) for label, seeds in rows.items()},
         footnotes=[footnote for label in rows if (footnote := _footnote(label, gaps[label]))],
         notes=_unplaced_missing(records, valid_dataset, set(dataset_of_column.values())),
@@ -244,8 +259,8 @@ def _valid_dataset(records: Sequence[RunRecord], task: str) -> str:
     )
 
 
-def _generalization_groups(rows: list[list[RunRecord]]) -> dict[str, list[str]]:
-    """Group label -> generalization datasets, groups in sorted order.
+def _groups_of_role(rows: list[list[RunRecord]], role: str) -> dict[str, list[str]]:
+    """Group label -> datasets of ``role`` ("generalization" or "side"), groups in sorted order.
 
     Datasets come in the order of the Zero-shot record (``rows`` starts with it), then any that only
     later rows have.
@@ -254,7 +269,7 @@ def _generalization_groups(rows: list[list[RunRecord]]) -> dict[str, list[str]]:
     for seeds in rows:
         for record in seeds:
             for result in record.results:
-                if result.role == "generalization":
+                if result.role == role:
                     group_of.setdefault(result.dataset, result.group or "ungrouped")
     return {
         group: [dataset for dataset, dataset_group in group_of.items() if dataset_group == group]
@@ -344,7 +359,9 @@ def _caption(board: Leaderboard) -> str:
     return (
         f"**{board.metric} on fine-tuning task `{board.task}`, model `{board.model}`.** "
         f"Valid: the task's validation split. Generalization groups: {groups}. "
-        "Average: mean over all generalization datasets. "
+        "Average: mean over all generalization datasets"
+        + (f" (not {', '.join(board.side_groups)}: reported beside it as an average of its datasets)" if board.side_groups else "")
+        + ". "
         "Retention: generalization Average relative to Zero-shot = 100% "
         "(Retention = Average / Zero-shot Average × 100). "
         "**Bold**: best, <u>underlined</u>: second best among the fine-tuned rows."
