@@ -37,8 +37,8 @@ from pathlib import Path
 
 from sherpa_bench.datasets._em import MIN_MITO_PIXELS, binary_mito, mito_components, read_page, stack_shape
 from sherpa_bench.datasets.files import DatasetFiles, to_rgb
-from sherpa_bench.datasets.types import Sample, SegmentationDataset
 from sherpa_bench.datasets.suites import BIOMEDICAL_GROUPS
+from sherpa_bench.datasets.types import Sample, SegmentationDataset
 from sherpa_bench.harness.registry import DATASETS
 
 #: split -> (image stack, ground-truth stack) in ``Lucchi/``

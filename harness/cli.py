@@ -363,6 +363,49 @@ def list_entries(
         typer.echo(f"{entry.name:<14} {entry.description}{extra}")
 
 
+data_app = typer.Typer(no_args_is_help=True, help="Inspect the real datasets on disk.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+def data_check(
+    names: List[str] = typer.Argument(None, help="Datasets to check [default: every dataset read from disk]."),
+    limit: Optional[int] = typer.Option(
+        None, help="Decode at most N samples per split (the listing is always complete)."
+    ),
+    data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
+) -> None:
+    """For each dataset: where it looked, what it found (counts against the official release, image
+    modes and sizes, raw mask values, empty masks) and the fix for every problem. Exits 1 when a
+    named dataset (or, with no names, a dataset that is on disk) has a problem.
+
+    Example: sherpa-bench data check disk5k ecssd --data-root /data
+    """
+    from sherpa_bench.datasets.check import check_dataset, format_report
+    from sherpa_bench.harness.registry import DATASETS
+
+    chosen = list(names) if names else [e.name for e in DATASETS if not e.obj.generated]
+    for name in chosen:
+        DATASETS.entry(name)
+    failed, absent = [], []
+    for name in chosen:
+        report = check_dataset(name, data_root, limit, progress=_say)
+        if report.absent and not names:
+            absent.append(name)
+            continue
+        typer.echo(format_report(report) + "\n")
+        if report.failed:
+            failed.append(name)
+    if absent:
+        typer.echo(
+            f"not on disk (nothing checked): {', '.join(absent)}; `sherpa-bench data check NAME` shows where each is looked for"
+        )
+    if failed:
+        typer.secho(f"data check FAILED for: {', '.join(failed)}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    typer.echo("data check passed")
+
+
 def main() -> None:
     try:
         app()

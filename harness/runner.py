@@ -18,6 +18,7 @@ from typing import Any, Callable
 import pandas as pd
 import torch
 
+from sherpa_bench.datasets.check import verify_training_split
 from sherpa_bench.datasets.label_noise import NoisyLabels
 from sherpa_bench.datasets.suites import get_suite
 from sherpa_bench.datasets.types import FirstImages, SegmentationDataset
@@ -34,6 +35,7 @@ from sherpa_bench.models.sam import SamModel
 
 DEFAULT_METRICS = ("f1", "miou", "dice", "biou")
 TRAINED_FILE = "trained.pt"
+DATA_CHECKS_DIR = ".data-checks"  # under the runs folder: training splits that passed the data check
 Progress = Callable[[str], None]
 
 
@@ -106,6 +108,7 @@ def execute(
             f"{config.finetune!r} is not a fine-tuning task (it needs train and valid splits and generalization datasets); fine-tuning tasks: {tasks}"
         )
     data_root = Path(config.data_root) if config.data_root else None
+    verify_training_split(task("train", data_root), Path(runs_dir) / DATA_CHECKS_DIR, say)
     train_data = _limited(task("train", data_root), config.max_images)
     if config.label_noise > 0:
         train_data = NoisyLabels(train_data, config.label_noise, config.seed)

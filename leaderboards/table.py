@@ -360,7 +360,11 @@ def _caption(board: Leaderboard) -> str:
         f"**{board.metric} on fine-tuning task `{board.task}`, model `{board.model}`.** "
         f"Valid: the task's validation split. Generalization groups: {groups}. "
         "Average: mean over all generalization datasets"
-        + (f" (not {', '.join(board.side_groups)}: reported beside it as an average of its datasets)" if board.side_groups else "")
+        + (
+            f" (not {', '.join(board.side_groups)}: reported beside it as an average of its datasets)"
+            if board.side_groups
+            else ""
+        )
         + ". "
         "Retention: generalization Average relative to Zero-shot = 100% "
         "(Retention = Average / Zero-shot Average × 100). "

@@ -37,7 +37,15 @@ def lucchi_record(method: str):
 
 def test_biomedical_retention_is_over_the_em_datasets_only_as_in_table_2():
     board = build_table([lucchi_record(m) for m in PAPER_LUCCHI], "f1")
-    assert list(board.table.columns) == ["Valid", "Biomedical: vnc", "Biomedical: mitoem-r", "Biomedical: mitoem-h", "Average", "Retention", "Natural"]
+    assert list(board.table.columns) == [
+        "Valid",
+        "Biomedical: vnc",
+        "Biomedical: mitoem-r",
+        "Biomedical: mitoem-h",
+        "Average",
+        "Retention",
+        "Natural",
+    ]
     for method, (_, retention, natural) in PAPER_LUCCHI.items():
         assert board.table.loc[method, "Retention"] == pytest.approx(retention, abs=0.05)
         assert board.table.loc[method, "Natural"] == pytest.approx(natural, abs=1e-9)
