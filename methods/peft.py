@@ -31,8 +31,8 @@ ADAPTFORMER_PAPER = (
 )
 
 # Module names (regular expressions matched in full by peft) of the projections LoRA adapts.
-ENCODER_QKV = r"sam\.image_encoder\.blocks\.\d+\.attn\.qkv"
-DECODER_PROJECTIONS = r"sam\.mask_decoder\.transformer\..*\.(q_proj|k_proj|v_proj|out_proj)"
+ENCODER_QKV = r"sam\.image_encoder\.(trunk\.)?blocks\.\d+\.attn\.qkv"  # SAM ViT; SAM 2 Hiera (trunk)
+DECODER_PROJECTIONS = r"sam\.(sam_)?mask_decoder\.transformer\..*\.(q_proj|k_proj|v_proj|out_proj)"
 
 
 class InjectedModules(Method):
