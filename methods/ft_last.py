@@ -19,16 +19,22 @@ from sherpa_bench.models.sam import SamModel
 
 
 def decoder_layers(model: SamModel) -> list[list[nn.Module]]:
-    """The mask decoder as five layers, the output side first."""
+    """The mask decoder as five layers, the output side first; all five are the whole decoder (SAM 2's
+    object-score head and token and its high-resolution projections included)."""
     decoder = model.mask_decoder
     transformer = decoder.transformer
+
+    def present(*names: str) -> list[nn.Module]:
+        return [getattr(decoder, name) for name in names if getattr(decoder, name, None) is not None]
+
     return [
-        [decoder.output_hypernetworks_mlps, decoder.iou_prediction_head, decoder.output_upscaling],
+        present("output_hypernetworks_mlps", "iou_prediction_head", "output_upscaling", "pred_obj_score_head",
+                "conv_s0", "conv_s1"),
         [transformer.final_attn_token_to_image, transformer.norm_final_attn],
         [transformer.layers[1]],
         [transformer.layers[0]],
-        [decoder.iou_token, decoder.mask_tokens],
-    ]
+        present("iou_token", "mask_tokens", "obj_score_token"),
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,10 @@ class FtLast(Method):
                 for module in layer:
                     module.requires_grad_(True)
         elif side == "encoder":
+            if not hasattr(model.image_encoder, "blocks"):
+                raise ConfigError(
+                    "ft-last side=encoder addresses SAM's ViT blocks; SAM 2's Hiera encoder is not supported"
+                )
             blocks = model.image_encoder.blocks
             if not 1 <= k <= len(blocks):
                 raise ConfigError(f"ft-last on the encoder side takes k in 1..{len(blocks)}, got {k}")

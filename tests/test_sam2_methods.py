@@ -67,3 +67,11 @@ def test_std_ft_on_sam2_moves_the_mask_decoder_and_nothing_else(sam2_tiny, gener
     assert moved and all(n.startswith("sam.sam_mask_decoder.") for n in moved)
     # conv_s0 / conv_s1 belong to the mask decoder and run in decode, so they train too
     assert any("conv_s0" in n for n in moved)
+
+
+def test_ft_last_with_k_5_is_the_whole_sam2_decoder(sam2_tiny):
+    model = sam2_tiny()
+    METHODS.get("ft-last").from_options({"k": "5"}).select_trainable(model)
+    decoder = {n for n, p in model.mask_decoder.named_parameters()}
+    trained = {n for n, p in model.mask_decoder.named_parameters() if p.requires_grad}
+    assert trained == decoder and not any(p.requires_grad for p in model.image_encoder.parameters())
