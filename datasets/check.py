@@ -191,8 +191,8 @@ def format_report(report: DatasetReport) -> str:
         lines.append(f"  [{split.split}] images: {found} (official release: {expected}); decoded {split.checked}")
         if split.count_differs:
             lines.append(
-                f"    warning: {split.found} images where the release has {split.expected}: a partial "
-                f"download, a subset or another version; re-download from {report.source} if unintended"
+                f"    warning: {split.found} images where the release has {split.expected} "
+                "(a partial download, a subset or another version? re-download from the source above if unintended)"
             )
         if split.checked:
             modes = ", ".join(f"{mode} x{count}" for mode, count in split.image_modes.items())

@@ -44,6 +44,7 @@ def _parse_settings(pairs: list[str]) -> dict[str, str]:
 
 RUNS_HELP = "Folder of run records (env SHERPA_BENCH_RUNS)."
 DATA_HELP = "Folder holding the real datasets, e.g. DIR/DIS5K (env SHERPA_BENCH_DATA)."
+CACHE_HELP = "Reuse image embeddings of a frozen encoder across runs (RUNS/.embeddings); --no-cache encodes afresh."
 CHECKPOINT_HELP = (
     "Folder holding released SAM / SAM 2 checkpoints under their official names (env SHERPA_BENCH_CHECKPOINTS)."
 )
@@ -87,6 +88,7 @@ def run(
     metric: str = typer.Option("f1", help="Metric of the printed leaderboard."),
     reference: bool = typer.Option(True, help="Also run zero-shot when missing (retention needs it)."),
     force: bool = typer.Option(False, help="Recompute runs whose record already exists."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help=CACHE_HELP),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
     data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
     checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
@@ -131,7 +133,7 @@ def run(
             data_root=str(data_root) if data_root else None,
             **evaluation,
         )
-        execute(config, runs_dir, command, force=force, progress=_say)
+        execute(config, runs_dir, command, force=force, progress=_say, embedding_cache=cache)
     _print_leaderboard(runs_dir, metric, replace(config, method="zero-shot", settings={}))
 
 
@@ -175,6 +177,7 @@ def experiment(
     seed: int = typer.Option(0, help="Seed of every run."),
     epochs: int = typer.Option(TRAIN.epochs, help="Training epochs of every run."),
     max_images: Optional[int] = typer.Option(None, help="Use only the first N images of every split."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help=CACHE_HELP),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
     data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
     checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
@@ -198,7 +201,9 @@ def experiment(
     )  # fmt: skip
     command = shlex.join(["sherpa-bench", *sys.argv[1:]])
     records = [
-        execute(replace(base, method=v.method, settings=v.settings), runs_dir, command, progress=_say)
+        execute(
+            replace(base, method=v.method, settings=v.settings), runs_dir, command, progress=_say, embedding_cache=cache
+        )
         for v in spec.variants
     ]
     text = render(spec, records, finetune, model)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from sherpa_bench.datasets.types import Sample
+from sherpa_bench.harness.embedding_store import EmbeddingStore
 from sherpa_bench.models.sam import ImageFrame, SamModel
 
 
@@ -20,11 +21,14 @@ class EmbeddingCache:
     """In-memory cache of one model's image embeddings, keyed by sample id.
 
     Only valid while the model's image encoder is frozen: the caller asks :meth:`encoder_is_frozen`
-    and bypasses the cache otherwise.
+    and bypasses the cache otherwise. With ``disk`` (an :class:`EmbeddingStore` of this model's
+    encoder), embeddings missing in memory are read from disk, and computed ones written there.
     """
 
-    def __init__(self, model: SamModel) -> None:
+    def __init__(self, model: SamModel, disk: EmbeddingStore | None = None, remember: bool = True) -> None:
         self.model = model
+        self.disk = disk
+        self.remember = remember  # keep in memory (training revisits images; evaluation does not)
         self._store: dict[str, EncodedImage] = {}
 
     @staticmethod
@@ -35,6 +39,12 @@ class EmbeddingCache:
         """Encode the samples (one batched encoder call for those not cached)."""
         missing = [s for s in samples if not use_cache or s.sample_id not in self._store]
         fresh: dict[str, EncodedImage] = {}
+        if use_cache and self.disk is not None and missing:
+            for sample in missing:
+                stored = self.disk.get(sample.image)
+                if stored is not None:
+                    fresh[sample.sample_id] = EncodedImage(*stored)
+            missing = [s for s in missing if s.sample_id not in fresh]
         if missing:
             prepared = [self.model.prepare_image(s.image) for s in missing]
             images = torch.stack([p[0] for p in prepared])
@@ -45,6 +55,8 @@ class EmbeddingCache:
                 embeddings = self.model.encode(images)
             for sample, (_, frame), embedding in zip(missing, prepared, self.model.per_image(embeddings)):
                 fresh[sample.sample_id] = EncodedImage(frame, embedding)
-            if use_cache:
-                self._store.update(fresh)
+                if use_cache and self.disk is not None:
+                    self.disk.put(sample.image, frame, embedding)
+        if use_cache and self.remember:
+            self._store.update(fresh)
         return [fresh.get(s.sample_id) or self._store[s.sample_id] for s in samples]

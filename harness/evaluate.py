@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from sherpa_bench.datasets.types import Sample, SegmentationDataset
+from sherpa_bench.harness.embedding_store import EmbeddingStore
 from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.harness.registry import METRICS, PROMPTS
@@ -111,10 +112,12 @@ def predict_dataset(
     protocol: EvalProtocol = EvalProtocol(),
     images_per_batch: int = 8,
     progress: Callable[[int, int], None] | None = None,
+    disk: EmbeddingStore | None = None,
 ) -> Predictions:
-    """Prompt every scored instance, keep its prompt and the TP/FP/FN of its predicted mask."""
+    """Prompt every scored instance, keep its prompt and the TP/FP/FN of its predicted mask.
+    ``disk``: read and write image embeddings there (only valid for the model's current encoder)."""
     model.eval()
-    cache = EmbeddingCache(model)
+    cache = EmbeddingCache(model, disk=disk, remember=False)
     prompt_protocol = PROMPTS.get(protocol.prompt)
     multimask = protocol.mask_output != "single"
     rows: list[dict] = []
@@ -123,7 +126,7 @@ def predict_dataset(
     batch: list[tuple[Sample, np.ndarray]] = []
 
     def flush() -> None:
-        for (sample, chosen), image in zip(batch, cache.encode([s for s, _ in batch], use_cache=False)):
+        for (sample, chosen), image in zip(batch, cache.encode([s for s, _ in batch], use_cache=disk is not None)):
             truth = sample.masks[chosen]
             rng = sample_rng(protocol.seed, dataset.name, dataset.split, sample.sample_id)
             prompts = prompt_protocol.make(sample.masks, rng).subset(chosen)

@@ -24,6 +24,8 @@ from sherpa_bench.datasets.suites import get_suite
 from sherpa_bench.datasets.types import FirstImages, SegmentationDataset
 from sherpa_bench.harness.atomic import atomic_write_bytes
 from sherpa_bench.harness.config import TrainConfig
+from sherpa_bench.harness.embedding_store import EmbeddingStore
+from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.errors import DatasetNotFoundError, UserError
 from sherpa_bench.harness.evaluate import EvalProtocol, predict_dataset, score
 from sherpa_bench.harness.records import RECORD_FILE, DatasetResult, RunRecord, read_record, write_run
@@ -35,6 +37,7 @@ from sherpa_bench.models.sam import SamModel
 
 DEFAULT_METRICS = ("f1", "miou", "dice", "biou")
 TRAINED_FILE = "trained.pt"
+EMBEDDINGS_DIR = ".embeddings"  # under the runs folder: image embeddings shared by runs (harness/embedding_store.py)
 DATA_CHECKS_DIR = ".data-checks"  # under the runs folder: training splits that passed the data check
 Progress = Callable[[str], None]
 
@@ -89,8 +92,12 @@ def execute(
     command: str,
     force: bool = False,
     progress: Progress | None = None,
+    embedding_cache: bool = True,
 ) -> RunRecord:
-    """Run ``config`` unless its record exists (then read it back); ``force`` recomputes."""
+    """Run ``config`` unless its record exists (then read it back); ``force`` recomputes.
+
+    ``embedding_cache``: read and write image embeddings under ``runs_dir/.embeddings`` whenever the
+    image encoder is frozen (``harness/embedding_store.py``); off, every image is encoded afresh."""
     say = progress or (lambda message: None)
     directory = run_directory(runs_dir, config)
     if (directory / RECORD_FILE).exists() and not force:
@@ -121,7 +128,7 @@ def execute(
     started = time.time()
     _seed_everything(config.seed)
     model: SamModel = MODELS.get(config.model).load()
-    context = _context(config, train_data, directory / "method", runs_dir, say)
+    context = _context(config, train_data, directory / "method", runs_dir, say, embedding_cache)
     start = {n: t.detach().cpu().clone() for n, t in model.state_dict().items()}
     say(f"{config.method}: preparing")
     method.prepare(model, context)
@@ -130,6 +137,7 @@ def execute(
         model, method, train_data, config.train, config.seed,
         checkpoint_dir=directory / "checkpoints",
         progress=lambda text: say(f"{config.method}: {text}"),
+        embedding_dir=Path(runs_dir) / EMBEDDINGS_DIR if embedding_cache else None,
     )  # fmt: skip
     parameters = {
         "total": sum(p.numel() for p in model.parameters()),
@@ -143,9 +151,10 @@ def execute(
     save_trained(directory, model, sorted(changed))
 
     results, tables = [], []
+    eval_store = _embedding_store(runs_dir, model) if embedding_cache else None
     for role, group, dataset in [("valid", None, valid_data)] + generalization:
         say(f"{config.method}: evaluating {dataset.name}/{dataset.split}")
-        predictions = predict_dataset(model, dataset, protocol)
+        predictions = predict_dataset(model, dataset, protocol, disk=eval_store)
         tables.append(predictions.table)
         results.append(
             DatasetResult(
@@ -172,6 +181,10 @@ def execute(
             **asdict(config),
             "suite": config.effective_suite(),
             "weights_fingerprint": MODELS.get(config.model).fingerprint(),
+            "embedding_cache": {
+                "training": summary.embedding_cache,
+                "evaluation": eval_store.summary() if eval_store else None,
+            },
         },
         versions=package_versions(),
         git_commit=git_commit(),
@@ -217,8 +230,20 @@ def _limited(dataset: SegmentationDataset, max_images: int | None) -> Segmentati
     return dataset if max_images is None else FirstImages(dataset, max_images)
 
 
+def _embedding_store(runs_dir: Path, model) -> EmbeddingStore | None:
+    """The on-disk embeddings of ``model``'s current encoder, or None when it trains (nothing to reuse)."""
+    if not EmbeddingCache.encoder_is_frozen(model):
+        return None
+    return EmbeddingStore(Path(runs_dir) / EMBEDDINGS_DIR, model)
+
+
 def _context(
-    config: RunConfig, data: SegmentationDataset, work_dir: Path, runs_dir: Path, say: Progress
+    config: RunConfig,
+    data: SegmentationDataset,
+    work_dir: Path,
+    runs_dir: Path,
+    say: Progress,
+    embedding_cache: bool,
 ) -> MethodContext:
     def train_model(
         model_name: str, method_name: str, settings: dict[str, Any], epochs: int | None, label_noise: float
@@ -230,7 +255,7 @@ def _context(
             train=train, label_noise=label_noise,
         )  # fmt: skip
         command = f"(stage of the {config.method} run {config.run_name()})"
-        record = execute(sub_config, runs_dir, command=command, progress=say)
+        record = execute(sub_config, runs_dir, command=command, progress=say, embedding_cache=embedding_cache)
         model = MODELS.get(model_name).load()
         load_trained(run_directory(runs_dir, sub_config), model)
         return TrainedModel(model, record.run_id)

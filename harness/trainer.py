@@ -18,6 +18,7 @@ import torch
 from sherpa_bench.datasets.types import SegmentationDataset
 from sherpa_bench.harness.atomic import atomic_write_bytes
 from sherpa_bench.harness.config import TrainConfig
+from sherpa_bench.harness.embedding_store import EmbeddingStore
 from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.losses import task_loss
 from sherpa_bench.harness.registry import PROMPTS
@@ -32,6 +33,7 @@ class TrainSummary:
     seconds: float
     final_loss: float
     loss_by_epoch: list[float]
+    embedding_cache: dict | None = None
 
 
 Progress = Callable[[str], None]
@@ -45,16 +47,19 @@ def train(
     seed: int,
     checkpoint_dir: Path | None = None,
     progress: Progress | None = None,
+    embedding_dir: Path | None = None,
 ) -> TrainSummary:
-    """Fine-tune ``model`` in place with ``method``; one checkpoint of the trained tensors per epoch."""
+    """Fine-tune ``model`` in place with ``method``; one checkpoint of the trained tensors per epoch.
+    ``embedding_dir``: with a frozen encoder, image embeddings are read from and written there."""
     method.select_trainable(model)
     trainable = [p for p in model.parameters() if p.requires_grad]
     started = time.time()
     if not trainable or config.epochs == 0:
         return TrainSummary(steps=0, seconds=0.0, final_loss=float("nan"), loss_by_epoch=[])
     optimizer = torch.optim.AdamW(method.parameter_groups(model), lr=config.lr, weight_decay=config.weight_decay)
-    cache = EmbeddingCache(model)
     use_cache = EmbeddingCache.encoder_is_frozen(model)
+    disk = EmbeddingStore(embedding_dir, model) if use_cache and embedding_dir is not None else None
+    cache = EmbeddingCache(model, disk=disk)
     model.train()
     steps, losses_by_epoch, loss_value = 0, [], float("nan")
     batches = max(1, -(-len(data) // config.images_per_step))
@@ -79,7 +84,7 @@ def train(
         if progress is not None:
             progress(f"epoch {epoch + 1}/{config.epochs} loss {losses_by_epoch[-1]:.4f} ({time.time() - started:.0f}s)")
     model.eval()
-    return TrainSummary(steps, time.time() - started, loss_value, losses_by_epoch)
+    return TrainSummary(steps, time.time() - started, loss_value, losses_by_epoch, disk.summary() if disk else None)
 
 
 def _step_loss(
