@@ -44,6 +44,7 @@ def _parse_settings(pairs: list[str]) -> dict[str, str]:
 
 RUNS_HELP = "Folder of run records (env SHERPA_BENCH_RUNS)."
 DATA_HELP = "Folder holding the real datasets, e.g. DIR/DIS5K (env SHERPA_BENCH_DATA)."
+DEVICE_HELP = "cuda, cuda:1 or cpu [default: cuda when present, else cpu]."
 CACHE_HELP = "Reuse image embeddings of a frozen encoder across runs (RUNS/.embeddings); --no-cache encodes afresh."
 CHECKPOINT_HELP = (
     "Folder holding released SAM / SAM 2 checkpoints under their official names (env SHERPA_BENCH_CHECKPOINTS)."
@@ -89,6 +90,7 @@ def run(
     reference: bool = typer.Option(True, help="Also run zero-shot when missing (retention needs it)."),
     force: bool = typer.Option(False, help="Recompute runs whose record already exists."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help=CACHE_HELP),
+    device: Optional[str] = typer.Option(None, help=DEVICE_HELP),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
     data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
     checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
@@ -131,6 +133,7 @@ def run(
             train=train_config,
             max_images=max_images,
             data_root=str(data_root) if data_root else None,
+            device=device,
             **evaluation,
         )
         execute(config, runs_dir, command, force=force, progress=_say, embedding_cache=cache)
@@ -366,6 +369,41 @@ def list_entries(
         if kind == "methods" and entry.obj.paper:
             extra = f" [{entry.obj.paper}]"
         typer.echo(f"{entry.name:<14} {entry.description}{extra}")
+
+
+@app.command()
+def profile(
+    method: List[str] = typer.Option(["zero-shot", "std-ft", "sherpa"], "--method", "-m", help="Method(s) to profile."),
+    model: str = typer.Option("toy-large", help="Model; `sherpa-bench list models`."),
+    finetune: str = typer.Option("toy-thin", "--finetune", "-f", help="Task whose training images are used."),
+    images: int = typer.Option(8, help="Training images profiled (two epochs over them)."),
+    images_per_step: int = typer.Option(TRAIN.images_per_step, help="Images per optimisation step."),
+    dataset_size: int = typer.Option(3000, help="Images of the real training set, for the projection (DIS-TR: 3000)."),
+    epochs: int = typer.Option(20, help="Epochs of the projection (the paper: 20)."),
+    out: Optional[Path] = typer.Option(None, help="Also write the table to this file."),
+    data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
+    checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
+) -> None:
+    """Time, memory, parameters and FLOPs of each method, as SHERPA Table 15.
+
+    Example: sherpa-bench profile -m std-ft -m sherpa --model sam-vit-h -f disk5k --dataset-size 3000
+    """
+    from sherpa_bench.harness.atomic import atomic_write_text
+    from sherpa_bench.harness.profile import profile_method, render_profiles
+    from sherpa_bench.methods.combined import resolve_method
+
+    _use_checkpoint_dir(checkpoint_dir)
+    for name in method:
+        resolve_method(name)
+    config = TrainConfig(images_per_step=images_per_step)
+    profiles = []
+    for name in method:
+        _say(f"profiling {name}")
+        profiles.append(profile_method(name, model, finetune, images, config, dataset_size, epochs, data_root))
+    text = render_profiles(profiles, model, finetune, images, config, dataset_size, epochs)
+    if out is not None:
+        atomic_write_text(out, text)
+    typer.echo(text)
 
 
 data_app = typer.Typer(no_args_is_help=True, help="Inspect the real datasets on disk.")

@@ -60,12 +60,14 @@ class RunConfig:
     max_instances: int | None = None
     suite: str | None = None
     data_root: str | None = None
+    device: str | None = None  # None: CUDA when present, else CPU; recorded, not part of the run's name
 
     def identity(self) -> dict[str, Any]:
         """The settings that determine the result (not where the data happens to live). Method
         settings count as parsed, so `lam=3`, `lam=3.0` and leaving the default are one run."""
         data = asdict(self)
         data.pop("data_root")
+        data.pop("device")
         data["suite"] = self.effective_suite()
         data["settings"] = resolve_method(self.method).from_options(self.settings).settings_dict()
         return data
@@ -126,8 +128,10 @@ def execute(
     for name, why in missing.items():
         say(f"{config.method}: not evaluated on {name}: {why.splitlines()[0]}")
     started = time.time()
+    if resolve_device(config.device).type == "cuda":
+        torch.cuda.reset_peak_memory_stats()  # this run's peak, not the process's
     _seed_everything(config.seed)
-    model: SamModel = MODELS.get(config.model).load()
+    model: SamModel = load_model(config.model, config.device)
     context = _context(config, train_data, directory / "method", runs_dir, say, embedding_cache)
     start = {n: t.detach().cpu().clone() for n, t in model.state_dict().items()}
     say(f"{config.method}: preparing")
@@ -186,11 +190,11 @@ def execute(
                 "evaluation": eval_store.summary() if eval_store else None,
             },
         },
-        versions=package_versions(),
+        versions=package_versions(model.device),
         git_commit=git_commit(),
         wall_seconds=round(time.time() - started, 2),
         train_seconds=round(summary.seconds, 2),
-        peak_memory_mb=peak_memory_mb(),
+        peak_memory_mb=peak_memory_mb(model.device),
         parameters=parameters,
         results=results,
         missing=missing,
@@ -230,6 +234,16 @@ def _limited(dataset: SegmentationDataset, max_images: int | None) -> Segmentati
     return dataset if max_images is None else FirstImages(dataset, max_images)
 
 
+def resolve_device(device: str | None) -> torch.device:
+    """The device a run uses: the one asked for, else CUDA when present, else the CPU."""
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def load_model(name: str, device: str | None = None):
+    """A registered model, pre-trained weights loaded, on the run's device."""
+    return MODELS.get(name).load().to(resolve_device(device))
+
+
 def _embedding_store(runs_dir: Path, model) -> EmbeddingStore | None:
     """The on-disk embeddings of ``model``'s current encoder, or None when it trains (nothing to reuse)."""
     if not EmbeddingCache.encoder_is_frozen(model):
@@ -256,7 +270,7 @@ def _context(
         )  # fmt: skip
         command = f"(stage of the {config.method} run {config.run_name()})"
         record = execute(sub_config, runs_dir, command=command, progress=say, embedding_cache=embedding_cache)
-        model = MODELS.get(model_name).load()
+        model = load_model(model_name, config.device)
         load_trained(run_directory(runs_dir, sub_config), model)
         return TrainedModel(model, record.run_id)
 
@@ -267,7 +281,7 @@ def _context(
         train_data=data,
         seed=config.seed,
         work_dir=work_dir,
-        load_model=lambda name: MODELS.get(name).load(),
+        load_model=lambda name: load_model(name, config.device),
         train_model=train_model,
     )
 
@@ -300,15 +314,16 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(device: torch.device) -> dict[str, str]:
     versions = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for package in ("sherpa-bench", "torch", "torchvision", "segment-anything", "numpy", "pandas"):
+    for package in ("sherpa-bench", "torch", "torchvision", "segment-anything", "sam2", "numpy", "pandas"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     versions["torch_threads"] = str(torch.get_num_threads())
-    versions["device"] = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    versions["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    versions["cuda"] = torch.version.cuda or "none"
     return versions
 
 
@@ -327,8 +342,8 @@ def git_commit() -> str:
     return commit + ("+dirty" if dirty else "")
 
 
-def peak_memory_mb() -> float:
+def peak_memory_mb(device: torch.device) -> float:
     """Peak GPU memory when on CUDA, else the process's peak resident memory (Linux: KiB)."""
-    if torch.cuda.is_available():
+    if device.type == "cuda":
         return round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -34,6 +34,7 @@ class TrainSummary:
     final_loss: float
     loss_by_epoch: list[float]
     embedding_cache: dict | None = None
+    seconds_by_epoch: list[float] | None = None
 
 
 Progress = Callable[[str], None]
@@ -63,7 +64,9 @@ def train(
     model.train()
     steps, losses_by_epoch, loss_value = 0, [], float("nan")
     batches = max(1, -(-len(data) // config.images_per_step))
+    seconds_by_epoch: list[float] = []
     for epoch in range(config.epochs):
+        epoch_started = time.time()
         rng = np.random.default_rng([seed, epoch])
         order = rng.permutation(len(data))
         epoch_losses = []
@@ -79,12 +82,14 @@ def train(
             loss_value = float(loss.detach())
             epoch_losses.append(loss_value)
         losses_by_epoch.append(float(np.mean(epoch_losses)) if epoch_losses else float("nan"))
+        seconds_by_epoch.append(time.time() - epoch_started)
         if checkpoint_dir is not None:
             _save_checkpoint(checkpoint_dir / f"epoch-{epoch + 1:02d}.pt", model, optimizer, epoch + 1)
         if progress is not None:
             progress(f"epoch {epoch + 1}/{config.epochs} loss {losses_by_epoch[-1]:.4f} ({time.time() - started:.0f}s)")
     model.eval()
-    return TrainSummary(steps, time.time() - started, loss_value, losses_by_epoch, disk.summary() if disk else None)
+    cache_summary = disk.summary() if disk else None
+    return TrainSummary(steps, time.time() - started, loss_value, losses_by_epoch, cache_summary, seconds_by_epoch)
 
 
 def _step_loss(

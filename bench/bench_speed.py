@@ -1,0 +1,182 @@
+"""Upstream SAM usage vs sherpa-bench's paths, side by side in one process; print JSON.
+
+    python bench/bench_speed.py                                  # toy-large on CPU, about a minute
+    python bench/bench_speed.py --model sam-vit-h --device cuda --images 16 --boxes 5 --size 1024x768
+
+Two comparisons on the same images, boxes and weights:
+
+* zero-shot evaluation: ``SamPredictor`` (``set_image`` + one ``predict`` per box: what a user writes)
+  against ``harness.evaluate.predict_dataset`` (batched encoder, every box of an image in one decoder
+  call); masks compared pairwise (IoU per mask: mean and minimum reported).
+* a decoder-only fine-tuning step (Std-ft, ``--images-per-step`` images x ``--boxes`` boxes): the
+  upstream loop re-runs the frozen encoder under ``no_grad`` at every step; sherpa-bench's trainer
+  reads the embeddings from its cache.
+
+Timings are the best of ``--repeat`` runs after one warm-up; on CUDA each is synchronised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+
+from sherpa_bench.datasets.types import Sample, SegmentationDataset
+from sherpa_bench.harness.config import TrainConfig
+from sherpa_bench.harness.embeddings import EmbeddingCache
+from sherpa_bench.harness.evaluate import predict_dataset
+from sherpa_bench.harness.losses import task_loss
+from sherpa_bench.harness.registry import MODELS
+from sherpa_bench.prompts import boxes_for_sample
+
+
+class Images(SegmentationDataset):
+    """Random images with ``boxes`` rectangular instances each (speed does not depend on content)."""
+
+    name = "bench"
+    splits = ("test",)
+
+    def __init__(self, count: int, height: int, width: int, boxes: int, seed: int = 0) -> None:
+        super().__init__("test")
+        rng = np.random.default_rng(seed)
+        self.samples = []
+        for index in range(count):
+            masks = np.zeros((boxes, height, width), dtype=bool)
+            for k in range(boxes):
+                y0, x0 = rng.integers(0, height // 2), rng.integers(0, width // 2)
+                masks[k, y0 : y0 + rng.integers(8, height // 2), x0 : x0 + rng.integers(8, width // 2)] = True
+            image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+            self.samples.append(Sample(str(index), image, masks, tuple(range(1, boxes + 1))))
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def _load(self, index: int) -> Sample:
+        return self.samples[index]
+
+
+def best_of(repeat: int, run: Callable[[], object], device: torch.device) -> float:
+    run()  # warm-up
+    times = []
+    for _ in range(repeat):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        run()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def upstream_masks(model, data: Images) -> list[np.ndarray]:
+    """SamPredictor, one predict call per box, as the segment_anything README shows."""
+    from segment_anything import SamPredictor
+
+    predictor = SamPredictor(model.sam)
+    masks = []
+    for sample in data.samples:
+        predictor.set_image(sample.image)
+        for box in boxes_for_sample(sample.masks):
+            mask, _, _ = predictor.predict(box=box, multimask_output=False)
+            masks.append(mask[0])
+    return masks
+
+
+def harness_masks(model, data: Images) -> list[np.ndarray]:
+    """The harness's evaluation path, masks kept for the agreement check."""
+    masks = []
+    cache = EmbeddingCache(model, remember=False)
+    with torch.no_grad():
+        for start in range(0, len(data), 8):
+            samples = data.samples[start : start + 8]
+            for sample, image in zip(samples, cache.encode(samples, use_cache=False)):
+                out = model.decode(
+                    image.embedding, boxes=model.boxes_to_input(boxes_for_sample(sample.masks), image.frame)
+                )
+                masks.extend((model.logits_to_original(out.low_res_logits, image.frame)[:, 0] > 0).cpu().numpy())
+    return masks
+
+
+def std_ft_step(model, samples: list[Sample], cache: EmbeddingCache | None, optimizer) -> None:
+    """One decoder-only step; without ``cache`` the frozen encoder runs again (the upstream habit)."""
+    if cache is None:
+        prepared = [model.prepare_image(s.image) for s in samples]
+        with torch.no_grad():
+            batch = model.encode(torch.stack([p[0] for p in prepared]))
+        encoded = list(zip([p[1] for p in prepared], model.per_image(batch)))
+    else:
+        encoded = [(e.frame, e.embedding) for e in cache.encode(samples)]
+    loss = 0.0
+    for sample, (frame, embedding) in zip(samples, encoded):
+        out = model.decode(embedding, boxes=model.boxes_to_input(boxes_for_sample(sample.masks), frame))
+        targets, valid = model.masks_to_input(sample.masks, frame)
+        loss = loss + task_loss(model.upscale_to_input(out.low_res_logits)[:, 0], targets, valid, TrainConfig().loss)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="toy-large")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--images", type=int, default=8)
+    parser.add_argument("--boxes", type=int, default=5)
+    parser.add_argument("--size", default="96x128", help="HxW of the images")
+    parser.add_argument("--images-per-step", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    height, width = (int(v) for v in args.size.split("x"))
+    model = MODELS.get(args.model).load().to(device).eval()
+    data = Images(args.images, height, width, args.boxes)
+
+    upstream = upstream_masks(model, data)
+    ours = harness_masks(model, data)
+    ious = [(a & b).sum() / max((a | b).sum(), 1) for a, b in zip(upstream, ours)]
+    t_upstream = best_of(args.repeat, lambda: upstream_masks(model, data), device)
+    t_ours = best_of(args.repeat, lambda: predict_dataset(model, data), device)
+
+    model.train()
+    model.requires_grad_(False)
+    model.mask_decoder.requires_grad_(True)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-6)
+    step_samples = data.samples[: args.images_per_step]
+    cache = EmbeddingCache(model)
+    cache.encode(step_samples)  # the cache is filled by the first epoch; steady-state steps are timed
+    t_step_upstream = best_of(args.repeat, lambda: std_ft_step(model, step_samples, None, optimizer), device)
+    t_step_ours = best_of(args.repeat, lambda: std_ft_step(model, step_samples, cache, optimizer), device)
+
+    report = {
+        "model": args.model,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "images": args.images,
+        "boxes_per_image": args.boxes,
+        "size_hw": [height, width],
+        "zero_shot_eval": {
+            "upstream_samppredictor_img_per_s": round(args.images / t_upstream, 3),
+            "sherpa_bench_img_per_s": round(args.images / t_ours, 3),
+            "ratio": round(t_upstream / t_ours, 3),
+            "mask_iou_mean": float(np.mean(ious)),
+            "mask_iou_min": float(np.min(ious)),
+        },
+        "std_ft_step": {
+            "images_per_step": args.images_per_step,
+            "upstream_encoder_rerun_s": round(t_step_upstream, 5),
+            "sherpa_bench_cached_s": round(t_step_ours, 5),
+            "ratio": round(t_step_upstream / t_step_ours, 3),
+        },
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
