@@ -131,7 +131,7 @@ def check_split(
                 files[str(sample.meta[key])] = None
         modes[_mode(sample.meta.get("source"))] += 1
         if len(values) <= MAX_VALUES:
-            values |= _raw_values(sample.meta.get("mask"))
+            values |= _raw_values(sample.meta.get("mask"), int(sample.meta.get("slice", 0)))
     report.image_modes = dict(modes)
     report.mask_values = sorted(values)[: MAX_VALUES + 1]
     report.files = list(files)
@@ -164,12 +164,14 @@ def _mode(path: str | None) -> str:
         return "unreadable"
 
 
-def _raw_values(path: str | None) -> set[int]:
-    """Distinct stored values of a mask file (first page of a stack), or nothing for other encodings."""
+def _raw_values(path: str | None, page: int = 0) -> set[int]:
+    """Distinct stored values of a mask file (the sample's page of a stack), or nothing for other encodings."""
     if not path or Path(path).suffix.lower() not in RAW_MASK_SUFFIXES:
         return set()
     try:
         with Image.open(path) as image:
+            if getattr(image, "n_frames", 1) > page > 0:
+                image.seek(page)
             return {int(v) for v in np.unique(mask_values(image))[: MAX_VALUES + 1]}
     except OSError:
         return set()
