@@ -5,7 +5,8 @@
 
 Two comparisons on the same images, boxes and weights:
 
-* zero-shot evaluation: ``SamPredictor`` (``set_image`` + one ``predict`` per box: what a user writes)
+* zero-shot evaluation (upstream: fp32 and segment_anything's attention; sherpa-bench: ``--precision``
+  and ``--attention``): ``SamPredictor`` (``set_image`` + one ``predict`` per box: what a user writes)
   against ``harness.evaluate.predict_dataset`` (batched encoder, every box of an image in one decoder
   call); masks compared pairwise (IoU per mask: mean and minimum reported).
 * a decoder-only fine-tuning step (Std-ft, ``--images-per-step`` images x ``--boxes`` boxes): the
@@ -32,6 +33,7 @@ from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.evaluate import predict_dataset
 from sherpa_bench.harness.losses import task_loss
 from sherpa_bench.harness.registry import MODELS
+from sherpa_bench.harness.runner import load_model
 from sherpa_bench.prompts import boxes_for_sample
 
 
@@ -131,16 +133,19 @@ def main() -> None:
     parser.add_argument("--size", default="96x128", help="HxW of the images")
     parser.add_argument("--images-per-step", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--precision", default="fp32", help="sherpa-bench's encoder precision: fp32 or bf16")
+    parser.add_argument("--attention", default="reference", help="sherpa-bench's ViT attention: reference or sdpa")
     args = parser.parse_args()
     device = torch.device(args.device)
     height, width = (int(v) for v in args.size.split("x"))
-    model = MODELS.get(args.model).load().to(device).eval()
+    reference = MODELS.get(args.model).load().to(device).eval()  # upstream: fp32, segment_anything's attention
+    model = load_model(args.model, args.device, args.precision, args.attention).eval()
     data = Images(args.images, height, width, args.boxes)
 
-    upstream = upstream_masks(model, data)
+    upstream = upstream_masks(reference, data)
     ours = harness_masks(model, data)
     ious = [(a & b).sum() / max((a | b).sum(), 1) for a, b in zip(upstream, ours)]
-    t_upstream = best_of(args.repeat, lambda: upstream_masks(model, data), device)
+    t_upstream = best_of(args.repeat, lambda: upstream_masks(reference, data), device)
     t_ours = best_of(args.repeat, lambda: predict_dataset(model, data), device)
 
     model.train()
@@ -161,6 +166,7 @@ def main() -> None:
         "images": args.images,
         "boxes_per_image": args.boxes,
         "size_hw": [height, width],
+        "sherpa_bench_encoder": {"precision": args.precision, "attention": args.attention},
         "zero_shot_eval": {
             "upstream_samppredictor_img_per_s": round(args.images / t_upstream, 3),
             "sherpa_bench_img_per_s": round(args.images / t_ours, 3),

@@ -91,6 +91,10 @@ def run(
     force: bool = typer.Option(False, help="Recompute runs whose record already exists."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help=CACHE_HELP),
     device: Optional[str] = typer.Option(None, help=DEVICE_HELP),
+    precision: str = typer.Option(
+        "fp32", help="Image encoder precision: fp32 or bf16 (autocast; the decoder stays fp32)."
+    ),
+    attention: str = typer.Option("reference", help="SAM ViT attention: reference (segment_anything's) or sdpa."),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
     data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
     checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
@@ -134,13 +138,15 @@ def run(
             max_images=max_images,
             data_root=str(data_root) if data_root else None,
             device=device,
+            precision=precision,
+            attention=attention,
             **evaluation,
         )
         execute(config, runs_dir, command, force=force, progress=_say, embedding_cache=cache)
     _print_leaderboard(runs_dir, metric, replace(config, method="zero-shot", settings={}))
 
 
-EVALUATION_KEYS = ("prompt", "mask_output", "max_instances", "suite")
+EVALUATION_KEYS = ("prompt", "mask_output", "max_instances", "suite", "precision", "attention")
 
 
 def _print_leaderboard(runs_dir: Path, metric: str, reference) -> None:
@@ -231,6 +237,8 @@ def leaderboard(
     mask_output: str = typer.Option("single", help="Only runs scoring this mask output."),
     max_instances: Optional[int] = typer.Option(None, help="Only runs with this instance cap."),
     suite: Optional[str] = typer.Option(None, help="Only runs scored on this suite [default: the task's]."),
+    precision: str = typer.Option("fp32", help="Only runs with this image encoder precision."),
+    attention: str = typer.Option("reference", help="Only runs with this encoder attention."),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
 ) -> None:
     """Rebuild the retention leaderboard (SHERPA Table 1 shape) of a task from its run records."""
@@ -240,6 +248,7 @@ def leaderboard(
     reference = RunConfig(
         method="zero-shot", finetune=finetune, model=model, train=train_config, max_images=max_images,
         prompt=prompt, mask_output=mask_output, max_instances=max_instances, suite=suite,
+        precision=precision, attention=attention,
     )  # fmt: skip
     _print_leaderboard(runs_dir, metric, reference)
 

@@ -35,7 +35,8 @@ def encoder_key(model) -> str:
     preprocessing package versions."""
     digest = hashlib.sha256()
     versions = [metadata.version(p) for p in ("torch", "torchvision")]
-    digest.update(f"{FORMAT_VERSION}|{type(model).__name__}|{model.image_size}|{versions}".encode())
+    fast_paths = f"{model.encoder_precision}|{model.encoder_attention}"
+    digest.update(f"{FORMAT_VERSION}|{type(model).__name__}|{model.image_size}|{fast_paths}|{versions}".encode())
     for name, tensor in sorted(model.image_encoder.state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())

@@ -59,6 +59,8 @@ class RunConfig:
     mask_output: str = "single"
     max_instances: int | None = None
     suite: str | None = None
+    precision: str = "fp32"
+    attention: str = "reference"
     data_root: str | None = None
     device: str | None = None  # None: CUDA when present, else CPU; recorded, not part of the run's name
 
@@ -131,7 +133,7 @@ def execute(
     if resolve_device(config.device).type == "cuda":
         torch.cuda.reset_peak_memory_stats()  # this run's peak, not the process's
     _seed_everything(config.seed)
-    model: SamModel = load_model(config.model, config.device)
+    model: SamModel = load_model(config.model, config.device, config.precision, config.attention)
     context = _context(config, train_data, directory / "method", runs_dir, say, embedding_cache)
     start = {n: t.detach().cpu().clone() for n, t in model.state_dict().items()}
     say(f"{config.method}: preparing")
@@ -239,9 +241,12 @@ def resolve_device(device: str | None) -> torch.device:
     return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
-def load_model(name: str, device: str | None = None):
-    """A registered model, pre-trained weights loaded, on the run's device."""
-    return MODELS.get(name).load().to(resolve_device(device))
+def load_model(name: str, device: str | None = None, precision: str = "fp32", attention: str = "reference"):
+    """A registered model, pre-trained weights loaded, on the run's device, with the image encoder's
+    fast paths set (``SamModel.configure_encoder``)."""
+    model = MODELS.get(name).load().to(resolve_device(device))
+    model.configure_encoder(precision, attention)
+    return model
 
 
 def _embedding_store(runs_dir: Path, model) -> EmbeddingStore | None:
@@ -270,7 +275,7 @@ def _context(
         )  # fmt: skip
         command = f"(stage of the {config.method} run {config.run_name()})"
         record = execute(sub_config, runs_dir, command=command, progress=say, embedding_cache=embedding_cache)
-        model = load_model(model_name, config.device)
+        model = load_model(model_name, config.device, config.precision, config.attention)
         load_trained(run_directory(runs_dir, sub_config), model)
         return TrainedModel(model, record.run_id)
 
@@ -281,7 +286,7 @@ def _context(
         train_data=data,
         seed=config.seed,
         work_dir=work_dir,
-        load_model=lambda name: load_model(name, config.device),
+        load_model=lambda name: load_model(name, config.device, config.precision, config.attention),
         train_model=train_model,
     )
 

@@ -17,6 +17,8 @@ from segment_anything.utils.transforms import ResizeLongestSide
 from torch import nn
 from torch.nn import functional as F
 
+from sherpa_bench.models.fast_attention import use_attention
+
 
 def resize_to_square(masks: np.ndarray, size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """N x H x W bool masks -> (N x S x S soft targets, S x S valid region) for models that resize
@@ -26,6 +28,15 @@ def resize_to_square(masks: np.ndarray, size: int, device: torch.device) -> tupl
         return torch.zeros(0, size, size, device=device), valid
     stack = torch.as_tensor(masks, dtype=torch.float32, device=device)[:, None]
     return F.interpolate(stack, (size, size), mode="bilinear", align_corners=False, antialias=True)[:, 0], valid
+
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def encoder_autocast(model) -> torch.autocast:
+    """bf16 autocast around the image encoder when the model is set to it (its output is cast back
+    to float32: the prompt encoder and mask decoder always run in float32)."""
+    return torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=model.encoder_precision == "bf16")
 
 
 @dataclass(frozen=True)
@@ -49,13 +60,25 @@ class DecoderOutput:
 
 
 class SamModel(nn.Module):
-    """A SAM (any size, the toy pair included) behind the harness's encode / decode interface."""
+    """A SAM (any size, the toy pair included) behind the harness's encode / decode interface.
+
+    ``encoder_precision`` ("fp32" or "bf16") and ``encoder_attention`` ("reference" or "sdpa",
+    ``models/fast_attention.py``) select the image encoder's fast paths (:meth:`configure_encoder`).
+    """
 
     def __init__(self, sam: Sam, name: str) -> None:
         super().__init__()
         self.sam = sam
         self.name = name
         self.transform = ResizeLongestSide(sam.image_encoder.img_size)
+        self.encoder_precision = "fp32"
+        self.encoder_attention = "reference"
+
+    def configure_encoder(self, precision: str = "fp32", attention: str = "reference") -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        use_attention(self.sam.image_encoder, attention)
+        self.encoder_precision, self.encoder_attention = precision, attention
 
     @property
     def image_size(self) -> int:
@@ -91,8 +114,9 @@ class SamModel(nn.Module):
         return self.sam.preprocess(tensor[None])[0], frame
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """B x 3 x S x S prepared images -> B x C x h x w image embeddings."""
-        return self.sam.image_encoder(images)
+        """B x 3 x S x S prepared images -> B x C x h x w float32 image embeddings."""
+        with encoder_autocast(self):
+            return self.sam.image_encoder(images).float()
 
     def per_image(self, embeddings: torch.Tensor) -> list[torch.Tensor]:
         """A batch from :meth:`encode` -> one 1 x C x h x w embedding per image (what ``decode`` takes)."""

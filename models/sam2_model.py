@@ -22,7 +22,7 @@ from sam2.utils.transforms import SAM2Transforms
 from torch import nn
 from torch.nn import functional as F
 
-from sherpa_bench.models.sam import DecoderOutput, ImageFrame, resize_to_square
+from sherpa_bench.models.sam import PRECISIONS, DecoderOutput, ImageFrame, encoder_autocast, resize_to_square
 
 
 @dataclass
@@ -42,6 +42,14 @@ class Sam2Model(nn.Module):
         self.sam = sam
         self.name = name
         self.transforms = SAM2Transforms(resolution=sam.image_size, mask_threshold=0.0)
+        self.encoder_precision = "fp32"
+        self.encoder_attention = "sdpa"  # Hiera's own attention already calls SDPA
+
+    def configure_encoder(self, precision: str = "fp32", attention: str = "reference") -> None:
+        """``attention`` is SAM-ViT-only and has no effect here (Hiera already uses SDPA)."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        self.encoder_precision = precision
 
     @property
     def image_size(self) -> int:
@@ -72,7 +80,9 @@ class Sam2Model(nn.Module):
         return self.transforms(image).to(self.device), ImageFrame(original_size=image.shape[:2], input_size=size)
 
     def encode(self, images: torch.Tensor) -> Sam2Features:
-        levels = self.sam.image_encoder(images)["backbone_fpn"][-self.sam.num_feature_levels :]
+        with encoder_autocast(self):
+            levels = self.sam.image_encoder(images)["backbone_fpn"][-self.sam.num_feature_levels :]
+        levels = [level.float() for level in levels]
         embed = levels[-1]
         if self.sam.directly_add_no_mem_embed:
             embed = embed + self.sam.no_mem_embed.reshape(1, -1, 1, 1)
