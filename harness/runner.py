@@ -288,6 +288,9 @@ def _context(
         work_dir=work_dir,
         load_model=lambda name: load_model(name, config.device, config.precision, config.attention),
         train_model=train_model,
+        embedding_cache=lambda model: EmbeddingCache(
+            model, disk=_embedding_store(runs_dir, model) if embedding_cache else None, remember=not embedding_cache
+        ),
     )
 
 

@@ -27,6 +27,7 @@ import torch
 
 from sherpa_bench.datasets.types import Sample, SegmentationDataset
 from sherpa_bench.harness.config import TrainConfig
+from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.models.sam import DecoderOutput, ImageFrame, SamModel
 
@@ -49,6 +50,8 @@ class MethodContext:
     train_model: (model name, method name, settings, epochs or None, label noise) -> that model
         fine-tuned on this task by a run of its own (recorded, cached and reused like any run): how
         SHERPA trains its guide without touching the loop.
+    embedding_cache: a frozen model -> a cache of its image embeddings (on disk, shared with other
+        runs, when the run's cache is on; else in memory).
     """
 
     finetune: str
@@ -59,6 +62,7 @@ class MethodContext:
     work_dir: Path
     load_model: Callable[[str], SamModel]
     train_model: Callable[[str, str, dict[str, Any], int | None, float], TrainedModel]
+    embedding_cache: Callable[[SamModel], EmbeddingCache] = EmbeddingCache
 
 
 @dataclass

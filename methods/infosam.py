@@ -37,7 +37,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.harness.registry import METHODS
 from sherpa_bench.methods.base import MethodContext, TrainStep
@@ -105,7 +104,7 @@ class InfoSam(StdFt):
 
     def prepare(self, model: SamModel, context: MethodContext) -> None:
         self.teacher = copy.deepcopy(model).requires_grad_(False).eval()  # before any hook or module is added
-        self.teacher_embeddings = EmbeddingCache(self.teacher)
+        self.teacher_embeddings = context.embedding_cache(self.teacher)
         self.teacher_tap = MaskTokenTap(self.teacher)
         self.student_tap = MaskTokenTap(model)
         model.add_module(RELATION, RelationModule(model.mask_decoder.transformer_dim).to(model.device))

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from sherpa_bench.harness.embeddings import EmbeddingCache
 from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.harness.registry import METHODS, MODELS
 from sherpa_bench.methods.base import MethodContext, TrainStep
@@ -95,7 +94,7 @@ class Sherpa(StdFt):
                 f"guide {self.guide_name} takes {self.guide.image_size} px images, {model.name} takes "
                 f"{model.image_size} px: the boxes of a step must mean the same pixels for both"
             )
-        self.guide_embeddings = EmbeddingCache(self.guide)
+        self.guide_embeddings = context.embedding_cache(self.guide)
         self.guide_tap = GuidingFeatureTap(self.guide, settings.layer, settings.normalisation)
         self.large_tap = GuidingFeatureTap(model, settings.layer, settings.normalisation)
 
