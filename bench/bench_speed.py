@@ -7,7 +7,7 @@ Two comparisons on the same images, boxes and weights:
 
 * zero-shot evaluation (upstream: fp32 and segment_anything's attention; sherpa-bench: ``--precision``
   and ``--attention``): ``SamPredictor`` (``set_image`` + one ``predict`` per box: what a user writes)
-  against ``harness.evaluate.predict_dataset`` (batched encoder, every box of an image in one decoder
+  against ``harness.evaluate.predict_dataset`` (one encoder call per image, every box of an image in one decoder
   call); masks compared pairwise (IoU per mask: mean and minimum reported).
 * a decoder-only fine-tuning step (Std-ft, ``--images-per-step`` images x ``--boxes`` boxes): the
   upstream loop re-runs the frozen encoder under ``no_grad`` at every step; sherpa-bench's trainer

@@ -1,7 +1,8 @@
 """The evaluation loop: samples -> prompts -> masks -> per-instance table -> dataset metrics.
 
-Images are encoded in batches; all prompts of an image are decoded in one call; the chosen mask
-output is scored at the original resolution. The default is SHERPA's protocol (App. H): one tight
+Images are encoded one at a time (bit-reproducible embeddings: ``harness/embeddings.py``); all
+prompts of an image are decoded in one call; the chosen mask output is scored at the original
+resolution. The default is SHERPA's protocol (App. H): one tight
 box per instance and the single-mask output.
 """
 

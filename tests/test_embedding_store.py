@@ -91,3 +91,10 @@ def test_runs_of_one_model_share_embeddings_and_record_it(tmp_path):
     )
     assert no_cache.config["embedding_cache"] == {"training": None, "evaluation": None}
     assert np.isfinite(std_ft.results[0].metrics["f1"])
+
+
+def test_an_embedding_does_not_depend_on_the_other_images_it_is_encoded_with(generic_samples):
+    model = load_toy("toy-small")
+    alone = EmbeddingCache(model).encode(generic_samples[:1])[0].embedding
+    with_others = EmbeddingCache(model).encode(generic_samples[:4])[0].embedding
+    assert torch.equal(alone, with_others)
