@@ -26,14 +26,15 @@ from sherpa_bench.harness.atomic import atomic_write_bytes
 from sherpa_bench.harness.config import TrainConfig
 from sherpa_bench.harness.embedding_store import EmbeddingStore
 from sherpa_bench.harness.embeddings import EmbeddingCache
-from sherpa_bench.harness.errors import DatasetNotFoundError, UserError
+from sherpa_bench.harness.errors import ConfigError, DatasetNotFoundError, UserError
 from sherpa_bench.harness.evaluate import EvalProtocol, predict_dataset, score
 from sherpa_bench.harness.records import RECORD_FILE, DatasetResult, RunRecord, read_record, write_run
-from sherpa_bench.harness.registry import DATASETS, METRICS, MODELS
+from sherpa_bench.harness.registry import DATASETS, METRICS, MODELS, PROMPTS
 from sherpa_bench.harness.trainer import train
 from sherpa_bench.methods.base import Method, MethodContext, TrainedModel, trainable_by_module
 from sherpa_bench.methods.combined import resolve_method
-from sherpa_bench.models.sam import SamModel
+from sherpa_bench.models.fast_attention import check_attention
+from sherpa_bench.models.sam import SamModel, check_precision
 
 DEFAULT_METRICS = ("f1", "miou", "dice", "biou")
 TRAINED_FILE = "trained.pt"
@@ -63,6 +64,13 @@ class RunConfig:
     attention: str = "reference"
     data_root: str | None = None
     device: str | None = None  # None: CUDA when present, else CPU; recorded, not part of the run's name
+
+    def __post_init__(self) -> None:
+        # every setting checked before any run starts (and before a sub-run inherits it)
+        check_precision(self.precision)
+        check_attention(self.attention)
+        PROMPTS.entry(self.train.prompt)
+        resolve_device(self.device)
 
     def identity(self) -> dict[str, Any]:
         """The settings that determine the result (not where the data happens to live). Method
@@ -238,7 +246,10 @@ def _limited(dataset: SegmentationDataset, max_images: int | None) -> Segmentati
 
 def resolve_device(device: str | None) -> torch.device:
     """The device a run uses: the one asked for, else CUDA when present, else the CPU."""
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    try:
+        return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    except RuntimeError as error:
+        raise ConfigError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from error
 
 
 def load_model(name: str, device: str | None = None, precision: str = "fp32", attention: str = "reference"):

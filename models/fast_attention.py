@@ -16,6 +16,8 @@ from segment_anything.modeling.image_encoder import Attention, get_rel_pos
 from torch import nn
 from torch.nn import functional as F
 
+from sherpa_bench.harness.errors import ConfigError
+
 ATTENTION_KINDS = ("reference", "sdpa")
 
 
@@ -37,10 +39,14 @@ def _sdpa_forward(self: Attention, x: torch.Tensor) -> torch.Tensor:
     return self.proj(out)
 
 
+def check_attention(kind: str) -> None:
+    if kind not in ATTENTION_KINDS:
+        raise ConfigError(f"encoder attention must be one of {', '.join(ATTENTION_KINDS)}, got {kind!r}")
+
+
 def use_attention(encoder: nn.Module, kind: str) -> int:
     """Switch every SAM ViT attention of ``encoder`` to ``kind``; returns how many were switched."""
-    if kind not in ATTENTION_KINDS:
-        raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {kind!r}")
+    check_attention(kind)
     switched = 0
     for module in encoder.modules():
         if isinstance(module, Attention):

@@ -17,6 +17,7 @@ from segment_anything.utils.transforms import ResizeLongestSide
 from torch import nn
 from torch.nn import functional as F
 
+from sherpa_bench.harness.errors import ConfigError
 from sherpa_bench.models.fast_attention import use_attention
 
 
@@ -31,6 +32,11 @@ def resize_to_square(masks: np.ndarray, size: int, device: torch.device) -> tupl
 
 
 PRECISIONS = ("fp32", "bf16")
+
+
+def check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ConfigError(f"encoder precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
 
 
 def encoder_autocast(model) -> torch.autocast:
@@ -75,8 +81,7 @@ class SamModel(nn.Module):
         self.encoder_attention = "reference"
 
     def configure_encoder(self, precision: str = "fp32", attention: str = "reference") -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        check_precision(precision)
         use_attention(self.sam.image_encoder, attention)
         self.encoder_precision, self.encoder_attention = precision, attention
 

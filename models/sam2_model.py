@@ -22,7 +22,7 @@ from sam2.utils.transforms import SAM2Transforms
 from torch import nn
 from torch.nn import functional as F
 
-from sherpa_bench.models.sam import PRECISIONS, DecoderOutput, ImageFrame, encoder_autocast, resize_to_square
+from sherpa_bench.models.sam import DecoderOutput, ImageFrame, check_precision, encoder_autocast, resize_to_square
 
 
 @dataclass
@@ -47,8 +47,7 @@ class Sam2Model(nn.Module):
 
     def configure_encoder(self, precision: str = "fp32", attention: str = "reference") -> None:
         """``attention`` is SAM-ViT-only and has no effect here (Hiera already uses SDPA)."""
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        check_precision(precision)
         self.encoder_precision = precision
 
     @property

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from sherpa_bench.harness.cli import app
@@ -62,3 +63,22 @@ def test_generalization_set_names_are_not_importable_top_level_modules(tmp_path)
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0
     assert repository not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--prompt", "boxes", "unknown prompt 'boxes'"),
+        ("--train-prompt", "mix", "unknown prompt 'mix'"),
+        ("--mask-output", "fourth", "unknown mask output 'fourth'"),
+        ("--suite", "nature", "unknown suite 'nature'"),
+        ("--precision", "fp8", "encoder precision must be one of fp32, bf16"),
+        ("--attention", "flash", "encoder attention must be one of reference, sdpa"),
+        ("--device", "gpu0", "unknown device 'gpu0'"),
+    ],
+)
+def test_a_bad_evaluation_or_encoder_setting_is_refused_before_any_run(tmp_path, option, value, message):
+    result = run_cli("run", "-f", "toy-thin", "--runs-dir", str(tmp_path), option, value)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert not list(tmp_path.glob("**/record.json"))
