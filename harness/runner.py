@@ -127,8 +127,9 @@ def execute(
             f"{config.finetune!r} is not a fine-tuning task (it needs train and valid splits and generalization datasets); fine-tuning tasks: {tasks}"
         )
     data_root = Path(config.data_root) if config.data_root else None
-    verify_training_split(task("train", data_root), Path(runs_dir) / DATA_CHECKS_DIR, say)
-    train_data = _limited(task("train", data_root), config.max_images)
+    train_split = task("train", data_root)  # listed once, for the check and for training
+    verify_training_split(train_split, Path(runs_dir) / DATA_CHECKS_DIR, say)
+    train_data = _limited(train_split, config.max_images)
     if config.label_noise > 0:
         train_data = NoisyLabels(train_data, config.label_noise, config.seed)
     valid_data = _limited(task("valid", data_root), config.max_images)
