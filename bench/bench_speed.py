@@ -34,6 +34,7 @@ from sherpa_bench.harness.evaluate import predict_dataset
 from sherpa_bench.harness.losses import task_loss
 from sherpa_bench.harness.registry import MODELS
 from sherpa_bench.harness.runner import load_model
+from sherpa_bench.models.encoder_paths import EncoderPaths
 from sherpa_bench.prompts import boxes_for_sample
 
 
@@ -105,13 +106,14 @@ def harness_masks(model, data: Images) -> list[np.ndarray]:
     return masks
 
 
-def std_ft_step(model, samples: list[Sample], cache: EmbeddingCache | None, optimizer) -> None:
-    """One decoder-only step; without ``cache`` the frozen encoder runs again (the upstream habit)."""
+def std_ft_step(model, samples: list[Sample], cache: EmbeddingCache | None, optimizer, upstream=None) -> None:
+    """One decoder-only step; without ``cache`` the frozen encoder of ``upstream`` (fp32, eager, same
+    weights) runs again on the batch (the upstream habit)."""
     if cache is None:
-        prepared = [model.prepare_image(s.image) for s in samples]
+        prepared = [upstream.prepare_image(s.image) for s in samples]
         with torch.no_grad():
-            batch = model.encode(torch.stack([p[0] for p in prepared]))
-        encoded = list(zip([p[1] for p in prepared], model.per_image(batch)))
+            batch = upstream.encode(torch.stack([p[0] for p in prepared]))
+        encoded = list(zip([p[1] for p in prepared], upstream.per_image(batch)))
     else:
         encoded = [(e.frame, e.embedding) for e in cache.encode(samples)]
     loss = 0.0
@@ -135,11 +137,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--precision", default="fp32", help="sherpa-bench's encoder precision: fp32 or bf16")
     parser.add_argument("--attention", default="reference", help="sherpa-bench's ViT attention: reference or sdpa")
+    parser.add_argument("--compile", action="store_true", help="sherpa-bench's encoder through torch.compile")
     args = parser.parse_args()
     device = torch.device(args.device)
     height, width = (int(v) for v in args.size.split("x"))
     reference = MODELS.get(args.model).load().to(device).eval()  # upstream: fp32, segment_anything's attention
-    model = load_model(args.model, args.device, args.precision, args.attention).eval()
+    paths = EncoderPaths(args.precision, args.attention, args.compile)
+    model = load_model(args.model, args.device, paths).eval()
     data = Images(args.images, height, width, args.boxes)
 
     upstream = upstream_masks(reference, data)
@@ -155,7 +159,7 @@ def main() -> None:
     step_samples = data.samples[: args.images_per_step]
     cache = EmbeddingCache(model)
     cache.encode(step_samples)  # the cache is filled by the first epoch; steady-state steps are timed
-    t_step_upstream = best_of(args.repeat, lambda: std_ft_step(model, step_samples, None, optimizer), device)
+    t_step_upstream = best_of(args.repeat, lambda: std_ft_step(model, step_samples, None, optimizer, reference), device)
     t_step_ours = best_of(args.repeat, lambda: std_ft_step(model, step_samples, cache, optimizer), device)
 
     report = {
@@ -166,7 +170,7 @@ def main() -> None:
         "images": args.images,
         "boxes_per_image": args.boxes,
         "size_hw": [height, width],
-        "sherpa_bench_encoder": {"precision": args.precision, "attention": args.attention},
+        "sherpa_bench_encoder": {"precision": args.precision, "attention": args.attention, "compile": args.compile},
         "zero_shot_eval": {
             "upstream_samppredictor_img_per_s": round(args.images / t_upstream, 3),
             "sherpa_bench_img_per_s": round(args.images / t_ours, 3),

@@ -45,6 +45,9 @@ def _parse_settings(pairs: list[str]) -> dict[str, str]:
 RUNS_HELP = "Folder of run records (env SHERPA_BENCH_RUNS)."
 DATA_HELP = "Folder holding the real datasets, e.g. DIR/DIS5K (env SHERPA_BENCH_DATA)."
 DEVICE_HELP = "cuda, cuda:1 or cpu [default: cuda when present, else cpu]."
+PRECISION_HELP = "Image encoder precision: fp32 or bf16 (autocast; the decoder stays fp32)."
+ATTENTION_HELP = "SAM ViT attention: reference (segment_anything's) or sdpa."
+COMPILE_HELP = "Run the image encoder through torch.compile (first call compiles: pays off on a GPU and long runs)."
 CACHE_HELP = "Reuse image embeddings of a frozen encoder across runs (RUNS/.embeddings); --no-cache encodes afresh."
 CHECKPOINT_HELP = (
     "Folder holding released SAM / SAM 2 checkpoints under their official names (env SHERPA_BENCH_CHECKPOINTS)."
@@ -91,10 +94,9 @@ def run(
     force: bool = typer.Option(False, help="Recompute runs whose record already exists."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help=CACHE_HELP),
     device: Optional[str] = typer.Option(None, help=DEVICE_HELP),
-    precision: str = typer.Option(
-        "fp32", help="Image encoder precision: fp32 or bf16 (autocast; the decoder stays fp32)."
-    ),
-    attention: str = typer.Option("reference", help="SAM ViT attention: reference (segment_anything's) or sdpa."),
+    precision: str = typer.Option("fp32", help=PRECISION_HELP),
+    attention: str = typer.Option("reference", help=ATTENTION_HELP),
+    compile: bool = typer.Option(False, "--compile/--no-compile", help=COMPILE_HELP),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
     data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
     checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
@@ -140,13 +142,14 @@ def run(
             device=device,
             precision=precision,
             attention=attention,
+            compile=compile,
             **evaluation,
         )
         execute(config, runs_dir, command, force=force, progress=_say, embedding_cache=cache)
     _print_leaderboard(runs_dir, metric, replace(config, method="zero-shot", settings={}))
 
 
-EVALUATION_KEYS = ("prompt", "mask_output", "max_instances", "suite", "precision", "attention")
+EVALUATION_KEYS = ("prompt", "mask_output", "max_instances", "suite", "precision", "attention", "compile")
 
 
 def _print_leaderboard(runs_dir: Path, metric: str, reference) -> None:
@@ -239,6 +242,9 @@ def leaderboard(
     suite: Optional[str] = typer.Option(None, help="Only runs scored on this suite [default: the task's]."),
     precision: str = typer.Option("fp32", help="Only runs with this image encoder precision."),
     attention: str = typer.Option("reference", help="Only runs with this encoder attention."),
+    compile: bool = typer.Option(
+        False, "--compile/--no-compile", help="Only runs with (or without) a compiled encoder."
+    ),
     runs_dir: Path = typer.Option(Path("runs"), envvar="SHERPA_BENCH_RUNS", help=RUNS_HELP),
 ) -> None:
     """Rebuild the retention leaderboard (SHERPA Table 1 shape) of a task from its run records."""
@@ -248,7 +254,7 @@ def leaderboard(
     reference = RunConfig(
         method="zero-shot", finetune=finetune, model=model, train=train_config, max_images=max_images,
         prompt=prompt, mask_output=mask_output, max_instances=max_instances, suite=suite,
-        precision=precision, attention=attention,
+        precision=precision, attention=attention, compile=compile,
     )  # fmt: skip
     _print_leaderboard(runs_dir, metric, reference)
 
@@ -390,6 +396,10 @@ def profile(
     dataset_size: int = typer.Option(3000, help="Images of the real training set, for the projection (DIS-TR: 3000)."),
     epochs: int = typer.Option(20, help="Epochs of the projection (the paper: 20)."),
     out: Optional[Path] = typer.Option(None, help="Also write the table to this file."),
+    device: Optional[str] = typer.Option(None, help=DEVICE_HELP),
+    precision: str = typer.Option("fp32", help=PRECISION_HELP),
+    attention: str = typer.Option("reference", help=ATTENTION_HELP),
+    compile: bool = typer.Option(False, "--compile/--no-compile", help=COMPILE_HELP),
     data_root: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_DATA", help=DATA_HELP),
     checkpoint_dir: Optional[Path] = typer.Option(None, envvar="SHERPA_BENCH_CHECKPOINTS", help=CHECKPOINT_HELP),
 ) -> None:
@@ -398,18 +408,23 @@ def profile(
     Example: sherpa-bench profile -m std-ft -m sherpa --model sam-vit-h -f disk5k --dataset-size 3000
     """
     from sherpa_bench.harness.atomic import atomic_write_text
-    from sherpa_bench.harness.profile import profile_method, render_profiles
+    from sherpa_bench.harness.profile import ProfileSetup, profile_method, render_profiles
+    from sherpa_bench.harness.runner import resolve_device
     from sherpa_bench.methods.combined import resolve_method
+    from sherpa_bench.models.encoder_paths import EncoderPaths
 
     _use_checkpoint_dir(checkpoint_dir)
     for name in method:
         resolve_method(name)
-    config = TrainConfig(images_per_step=images_per_step)
+    setup = ProfileSetup(
+        model=model, task=finetune, images=images, train=TrainConfig(images_per_step=images_per_step),
+        device=resolve_device(device), paths=EncoderPaths(precision, attention, compile), data_root=data_root,
+    )  # fmt: skip
     profiles = []
     for name in method:
         _say(f"profiling {name}")
-        profiles.append(profile_method(name, model, finetune, images, config, dataset_size, epochs, data_root))
-    text = render_profiles(profiles, model, finetune, images, config, dataset_size, epochs)
+        profiles.append(profile_method(name, setup, dataset_size, epochs))
+    text = render_profiles(profiles, setup, dataset_size, epochs)
     if out is not None:
         atomic_write_text(out, text)
     typer.echo(text)

@@ -35,7 +35,7 @@ def encoder_key(model) -> str:
     preprocessing package versions."""
     digest = hashlib.sha256()
     versions = [metadata.version(p) for p in ("torch", "torchvision")]
-    fast_paths = f"{model.encoder_precision}|{model.encoder_attention}"
+    fast_paths = model.encoder_paths.cache_key()
     digest.update(f"{FORMAT_VERSION}|{type(model).__name__}|{model.image_size}|{fast_paths}|{versions}".encode())
     for name, tensor in sorted(model.image_encoder.state_dict().items()):
         digest.update(name.encode())

@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Optional
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -31,6 +32,26 @@ from sherpa_bench.harness.runner import load_model, peak_memory_mb
 from sherpa_bench.harness.trainer import train
 from sherpa_bench.methods.base import MethodContext, TrainedModel
 from sherpa_bench.methods.combined import resolve_method
+from sherpa_bench.models.encoder_paths import EncoderPaths
+
+
+@dataclass(frozen=True)
+class ProfileSetup:
+    """What every profiled method shares: model, data, batch size, device and encoder paths."""
+
+    model: str
+    task: str
+    images: int
+    train: TrainConfig
+    device: torch.device
+    paths: EncoderPaths = EncoderPaths()
+    data_root: Optional[Path] = None
+
+    def load(self, name: str):
+        return load_model(name, str(self.device), self.paths)
+
+    def split(self, name: str) -> SegmentationDataset:
+        return FirstImages(DATASETS.get(self.task)(name, self.data_root), self.images)
 
 
 @dataclass
@@ -46,19 +67,20 @@ class MethodProfile:
     inference_ms_per_image: float
 
 
-def _context(model_name: str, task: str, data: SegmentationDataset, config: TrainConfig) -> MethodContext:
+def _context(setup: ProfileSetup, data: SegmentationDataset, config: TrainConfig) -> MethodContext:
     def untrained(name: str, method: str, settings, epochs, label_noise) -> TrainedModel:
-        return TrainedModel(load_model(name), f"(profile: {name} untrained)")
+        return TrainedModel(setup.load(name), f"(profile: {name} untrained)")
 
     work_dir = Path(tempfile.mkdtemp(prefix="sherpa-bench-profile-"))  # a method's artefacts; not kept
-    return MethodContext(task, model_name, config, data, 0, work_dir, load_model, untrained)
+    return MethodContext(setup.task, setup.model, config, data, 0, work_dir, setup.load, untrained)
 
 
-def _train_once(method_name: str, model_name: str, task: str, data: SegmentationDataset, config: TrainConfig):
+def _train_once(method_name: str, setup: ProfileSetup, data: SegmentationDataset, epochs: int):
     torch.manual_seed(0)
-    model = load_model(model_name)
+    config = replace(setup.train, epochs=epochs)
+    model = setup.load(setup.model)
     method = resolve_method(method_name).from_options({})
-    context = _context(model_name, task, data, config)
+    context = _context(setup, data, config)
     try:
         method.prepare(model, context)
         summary = train(model, method, data, config, seed=0)
@@ -68,36 +90,33 @@ def _train_once(method_name: str, model_name: str, task: str, data: Segmentation
         shutil.rmtree(context.work_dir, ignore_errors=True)
 
 
-def _flops(
-    method_name: str, model_name: str, task: str, data: SegmentationDataset, config: TrainConfig, epochs: int
-) -> int:
+def _flops(method_name: str, setup: ProfileSetup, data: SegmentationDataset, epochs: int) -> int:
     counter = FlopCounterMode(display=False)
     with counter:
-        _train_once(method_name, model_name, task, data, replace(config, epochs=epochs))
+        _train_once(method_name, setup, data, epochs)
     return counter.get_total_flops()
 
 
-def profile_method(
-    method_name: str, model_name: str, task: str, images: int, config: TrainConfig, dataset_size: int, epochs: int,
-    data_root=None,
-) -> MethodProfile:  # fmt: skip
-    """Profile one method on the first ``images`` training images of ``task``."""
-    data = FirstImages(DATASETS.get(task)("train", data_root), images)
-    if torch.cuda.is_available():
-        torch.cuda.reset_peak_memory_stats()
-    model, summary, trainable = _train_once(method_name, model_name, task, data, replace(config, epochs=2))
+def profile_method(method_name: str, setup: ProfileSetup, dataset_size: int, epochs: int) -> MethodProfile:
+    """Profile one method on the first ``setup.images`` training images of ``setup.task``."""
+    data = setup.split("train")
+    if setup.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(setup.device)
+    model, summary, trainable = _train_once(method_name, setup, data, epochs=2)
     peak = peak_memory_mb(model.device)
-    steps_per_epoch = max(1, -(-len(data) // config.images_per_step))
-    flops = (
-        _flops(method_name, model_name, task, data, config, 2) - _flops(method_name, model_name, task, data, config, 1)
-    ) / steps_per_epoch
+    steps_per_epoch = max(1, -(-len(data) // setup.train.images_per_step))
+    flops = (_flops(method_name, setup, data, 2) - _flops(method_name, setup, data, 1)) / steps_per_epoch
     first, later = summary.seconds_by_epoch or [0.0, 0.0]
     per_image_first = first / len(data)
     per_image_later = later / len(data)
     projected = dataset_size * (per_image_first + (epochs - 1) * per_image_later)
-    evaluation = FirstImages(DATASETS.get(task)(DATASETS.get(task).eval_split, data_root), images)
+    evaluation = setup.split(DATASETS.get(setup.task).eval_split)
+    if setup.device.type == "cuda":
+        torch.cuda.synchronize(setup.device)
     started = time.perf_counter()
     predict_dataset(model, evaluation)
+    if setup.device.type == "cuda":
+        torch.cuda.synchronize(setup.device)
     latency = (time.perf_counter() - started) / len(evaluation) * 1000
     return MethodProfile(
         method=method_name,
@@ -112,18 +131,21 @@ def profile_method(
     )
 
 
-def render_profiles(profiles: list[MethodProfile], model: str, task: str, images: int, config: TrainConfig,
-                    dataset_size: int, epochs: int) -> str:  # fmt: skip
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else (platform.processor() or "CPU")
+def render_profiles(profiles: list[MethodProfile], setup: ProfileSetup, dataset_size: int, epochs: int) -> str:
+    on_cuda = setup.device.type == "cuda"
+    device = torch.cuda.get_device_name(setup.device) if on_cuda else (platform.processor() or "CPU")
     cuda = torch.version.cuda or "none"
+    config, paths = setup.train, setup.paths
+    encoder = f"image encoder {paths.precision}, {paths.attention} attention{', compiled' if paths.compile else ''}"
     header = (
-        f"**Overhead of each method (SHERPA Table 15 shape)**: model `{model}`, task `{task}` (first {images} "
-        f"training images), batch {config.images_per_step} images x up to {config.instances_per_image} prompts, "
-        f"float32, device {device}, torch {torch.__version__}, CUDA {cuda}, {torch.get_num_threads()} CPU threads. "
+        f"**Overhead of each method (SHERPA Table 15 shape)**: model `{setup.model}`, task `{setup.task}` (first "
+        f"{setup.images} training images), batch {config.images_per_step} images x up to "
+        f"{config.instances_per_image} prompts, {encoder}, decoder float32, device {device}, torch "
+        f"{torch.__version__}, CUDA {cuda}, {torch.get_num_threads()} CPU threads. "
         f"Projected: {epochs} epochs over {dataset_size} images (first epoch encodes, later epochs reuse embeddings). "
         + (
             "Peak memory: CUDA memory allocated by the method's run."
-            if torch.cuda.is_available()
+            if on_cuda
             else "Peak memory: the process's peak resident memory so far (CPU: cumulative over the rows, not per method)."
         )
     )

@@ -33,8 +33,8 @@ from sherpa_bench.harness.registry import DATASETS, METRICS, MODELS, PROMPTS
 from sherpa_bench.harness.trainer import train
 from sherpa_bench.methods.base import Method, MethodContext, TrainedModel, trainable_by_module
 from sherpa_bench.methods.combined import resolve_method
-from sherpa_bench.models.fast_attention import check_attention
-from sherpa_bench.models.sam import SamModel, check_precision
+from sherpa_bench.models.encoder_paths import EncoderPaths
+from sherpa_bench.models.sam import SamModel
 
 DEFAULT_METRICS = ("f1", "miou", "dice", "biou")
 TRAINED_FILE = "trained.pt"
@@ -62,13 +62,13 @@ class RunConfig:
     suite: str | None = None
     precision: str = "fp32"
     attention: str = "reference"
+    compile: bool = False
     data_root: str | None = None
     device: str | None = None  # None: CUDA when present, else CPU; recorded, not part of the run's name
 
     def __post_init__(self) -> None:
         # every setting checked before any run starts (and before a sub-run inherits it)
-        check_precision(self.precision)
-        check_attention(self.attention)
+        self.encoder_paths()
         PROMPTS.entry(self.train.prompt)
         resolve_device(self.device)
 
@@ -81,6 +81,9 @@ class RunConfig:
         data["suite"] = self.effective_suite()
         data["settings"] = resolve_method(self.method).from_options(self.settings).settings_dict()
         return data
+
+    def encoder_paths(self) -> EncoderPaths:
+        return EncoderPaths(self.precision, self.attention, self.compile)
 
     def effective_suite(self) -> str | None:
         """The suite the run is scored on: the one asked for, else the task's own (None: the task's
@@ -142,7 +145,7 @@ def execute(
     if resolve_device(config.device).type == "cuda":
         torch.cuda.reset_peak_memory_stats()  # this run's peak, not the process's
     _seed_everything(config.seed)
-    model: SamModel = load_model(config.model, config.device, config.precision, config.attention)
+    model: SamModel = load_model(config.model, config.device, config.encoder_paths())
     context = _context(config, train_data, directory / "method", runs_dir, say, embedding_cache)
     start = {n: t.detach().cpu().clone() for n, t in model.state_dict().items()}
     say(f"{config.method}: preparing")
@@ -253,11 +256,11 @@ def resolve_device(device: str | None) -> torch.device:
         raise ConfigError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from error
 
 
-def load_model(name: str, device: str | None = None, precision: str = "fp32", attention: str = "reference"):
+def load_model(name: str, device: str | None = None, paths: EncoderPaths = EncoderPaths()):
     """A registered model, pre-trained weights loaded, on the run's device, with the image encoder's
     fast paths set (``SamModel.configure_encoder``)."""
     model = MODELS.get(name).load().to(resolve_device(device))
-    model.configure_encoder(precision, attention)
+    model.configure_encoder(paths)
     return model
 
 
@@ -287,7 +290,7 @@ def _context(
         )  # fmt: skip
         command = f"(stage of the {config.method} run {config.run_name()})"
         record = execute(sub_config, runs_dir, command=command, progress=say, embedding_cache=embedding_cache)
-        model = load_model(model_name, config.device, config.precision, config.attention)
+        model = load_model(model_name, config.device, config.encoder_paths())
         load_trained(run_directory(runs_dir, sub_config), model)
         return TrainedModel(model, record.run_id)
 
@@ -298,7 +301,7 @@ def _context(
         train_data=data,
         seed=config.seed,
         work_dir=work_dir,
-        load_model=lambda name: load_model(name, config.device, config.precision, config.attention),
+        load_model=lambda name: load_model(name, config.device, config.encoder_paths()),
         train_model=train_model,
         embedding_cache=lambda model: EmbeddingCache(
             model, disk=_embedding_store(runs_dir, model) if embedding_cache else None, remember=not embedding_cache

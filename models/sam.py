@@ -17,7 +17,7 @@ from segment_anything.utils.transforms import ResizeLongestSide
 from torch import nn
 from torch.nn import functional as F
 
-from sherpa_bench.harness.errors import ConfigError
+from sherpa_bench.models.encoder_paths import CompiledEncoder, EncoderPaths
 from sherpa_bench.models.fast_attention import use_attention
 
 
@@ -29,20 +29,6 @@ def resize_to_square(masks: np.ndarray, size: int, device: torch.device) -> tupl
         return torch.zeros(0, size, size, device=device), valid
     stack = torch.as_tensor(masks, dtype=torch.float32, device=device)[:, None]
     return F.interpolate(stack, (size, size), mode="bilinear", align_corners=False, antialias=True)[:, 0], valid
-
-
-PRECISIONS = ("fp32", "bf16")
-
-
-def check_precision(precision: str) -> None:
-    if precision not in PRECISIONS:
-        raise ConfigError(f"encoder precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-
-
-def encoder_autocast(model) -> torch.autocast:
-    """bf16 autocast around the image encoder when the model is set to it (its output is cast back
-    to float32: the prompt encoder and mask decoder always run in float32)."""
-    return torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=model.encoder_precision == "bf16")
 
 
 @dataclass(frozen=True)
@@ -68,8 +54,8 @@ class DecoderOutput:
 class SamModel(nn.Module):
     """A SAM (any size, the toy pair included) behind the harness's encode / decode interface.
 
-    ``encoder_precision`` ("fp32" or "bf16") and ``encoder_attention`` ("reference" or "sdpa",
-    ``models/fast_attention.py``) select the image encoder's fast paths (:meth:`configure_encoder`).
+    ``encoder_paths`` (``models/encoder_paths.py``: precision, attention kernel, ``torch.compile``)
+    selects the image encoder's fast paths (:meth:`configure_encoder`).
     """
 
     def __init__(self, sam: Sam, name: str) -> None:
@@ -77,13 +63,13 @@ class SamModel(nn.Module):
         self.sam = sam
         self.name = name
         self.transform = ResizeLongestSide(sam.image_encoder.img_size)
-        self.encoder_precision = "fp32"
-        self.encoder_attention = "reference"
+        self.encoder_paths = EncoderPaths()
+        self._compiled_encoder: CompiledEncoder | None = None
 
-    def configure_encoder(self, precision: str = "fp32", attention: str = "reference") -> None:
-        check_precision(precision)
-        use_attention(self.sam.image_encoder, attention)
-        self.encoder_precision, self.encoder_attention = precision, attention
+    def configure_encoder(self, paths: EncoderPaths) -> None:
+        use_attention(self.sam.image_encoder, paths.attention)
+        self.encoder_paths = paths
+        self._compiled_encoder = CompiledEncoder(self.sam.image_encoder) if paths.compile else None
 
     @property
     def image_size(self) -> int:
@@ -120,8 +106,9 @@ class SamModel(nn.Module):
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """B x 3 x S x S prepared images -> B x C x h x w float32 image embeddings."""
-        with encoder_autocast(self):
-            return self.sam.image_encoder(images).float()
+        encoder = self._compiled_encoder or self.sam.image_encoder
+        with self.encoder_paths.autocast(self.device):
+            return encoder(images).float()
 
     def per_image(self, embeddings: torch.Tensor) -> list[torch.Tensor]:
         """A batch from :meth:`encode` -> one 1 x C x h x w embedding per image (what ``decode`` takes)."""

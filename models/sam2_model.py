@@ -13,7 +13,7 @@ straight back), so the masks equal the predictor's (tests/test_model_zoo.py). Tw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -22,7 +22,8 @@ from sam2.utils.transforms import SAM2Transforms
 from torch import nn
 from torch.nn import functional as F
 
-from sherpa_bench.models.sam import DecoderOutput, ImageFrame, check_precision, encoder_autocast, resize_to_square
+from sherpa_bench.models.encoder_paths import CompiledEncoder, EncoderPaths
+from sherpa_bench.models.sam import DecoderOutput, ImageFrame, resize_to_square
 
 
 @dataclass
@@ -42,13 +43,13 @@ class Sam2Model(nn.Module):
         self.sam = sam
         self.name = name
         self.transforms = SAM2Transforms(resolution=sam.image_size, mask_threshold=0.0)
-        self.encoder_precision = "fp32"
-        self.encoder_attention = "sdpa"  # Hiera's own attention already calls SDPA
+        self.encoder_paths = EncoderPaths(attention="sdpa")  # Hiera's own attention already calls SDPA
+        self._compiled_encoder: CompiledEncoder | None = None
 
-    def configure_encoder(self, precision: str = "fp32", attention: str = "reference") -> None:
-        """``attention`` is SAM-ViT-only and has no effect here (Hiera already uses SDPA)."""
-        check_precision(precision)
-        self.encoder_precision = precision
+    def configure_encoder(self, paths: EncoderPaths) -> None:
+        """``paths.attention`` is SAM-ViT-only and has no effect here (Hiera already uses SDPA)."""
+        self.encoder_paths = replace(paths, attention="sdpa")
+        self._compiled_encoder = CompiledEncoder(self.sam.image_encoder) if paths.compile else None
 
     @property
     def image_size(self) -> int:
@@ -79,8 +80,9 @@ class Sam2Model(nn.Module):
         return self.transforms(image).to(self.device), ImageFrame(original_size=image.shape[:2], input_size=size)
 
     def encode(self, images: torch.Tensor) -> Sam2Features:
-        with encoder_autocast(self):
-            levels = self.sam.image_encoder(images)["backbone_fpn"][-self.sam.num_feature_levels :]
+        encoder = self._compiled_encoder or self.sam.image_encoder
+        with self.encoder_paths.autocast(self.device):
+            levels = encoder(images)["backbone_fpn"][-self.sam.num_feature_levels :]
         levels = [level.float() for level in levels]
         embed = levels[-1]
         if self.sam.directly_add_no_mem_embed:

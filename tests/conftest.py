@@ -10,6 +10,14 @@ from sherpa_bench.datasets.types import SegmentationDataset
 from sherpa_bench.models.toy import load_toy
 
 
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def device(request) -> torch.device:
+    """Each test that takes it runs on the CPU, and again on CUDA where there is a GPU (``-m gpu``)."""
+    if request.param == "cuda" and not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    return torch.device(request.param)
+
+
 @pytest.fixture
 def random_toy():
     """toy-small with seeded random weights: needs no shipped file, same every time."""

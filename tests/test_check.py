@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from paper_table1 import PAPER_DIS5K, make_record
 
 from sherpa_bench.harness.errors import UserError
-from sherpa_bench.harness.records import DatasetResult, RunRecord
 from sherpa_bench.leaderboards import (
     Leaderboard,
     baseline_from,
@@ -19,47 +19,6 @@ from sherpa_bench.leaderboards import (
     load_baseline,
     save_baseline,
 )
-
-GROUPS = {"Group 1": ("ADE20K", "Citys", "COCO"), "Group 2": ("ECSSD", "FSS", "BIG")}
-
-# SHERPA paper, Table 1, fine-tuning dataset DIS5K: Valid, ADE20K, Citys, COCO, ECSSD, FSS, BIG.
-PAPER_DIS5K = {
-    "zero-shot": [0.6570, 0.8552, 0.7335, 0.6921, 0.9293, 0.9434, 0.9363],
-    "std-ft": [0.8728, 0.5062, 0.4390, 0.6186, 0.9405, 0.9151, 0.9222],
-    "ft-last": [0.8495, 0.6468, 0.5387, 0.6730, 0.9538, 0.9344, 0.9121],
-    "ours": [0.8855, 0.6553, 0.5729, 0.6917, 0.9643, 0.9407, 0.9331],
-}
-
-
-def make_record(method: str, scores: list[float], missing: dict[str, str] | None = None) -> RunRecord:
-    """A DIS5K run record whose F1 is ``scores``; datasets named in ``missing`` get no result."""
-    missing = missing or {}
-    datasets = [(group, dataset) for group, names in GROUPS.items() for dataset in names]
-    results = [DatasetResult("dis5k", "valid", "valid", None, 10, 20, {"f1": scores[0]}, "hash")]
-    results += [
-        DatasetResult(dataset, "test", "generalization", group, 10, 20, {"f1": score}, "hash")
-        for (group, dataset), score in zip(datasets, scores[1:])
-        if dataset not in missing
-    ]
-    return RunRecord(
-        run_id=method,
-        command="sherpa-bench run",
-        created="2025-01-01T00:00:00",
-        finetune="dis5k",
-        model="sam-vit-h",
-        method=method,
-        method_settings={},
-        seed=0,
-        config={},
-        versions={},
-        git_commit="0" * 40,
-        wall_seconds=1.0,
-        train_seconds=1.0,
-        peak_memory_mb=1.0,
-        parameters={},
-        results=results,
-        missing=missing,
-    )
 
 
 def paper_board(methods: tuple[str, ...] = ("zero-shot", "std-ft", "ft-last", "ours")) -> Leaderboard:

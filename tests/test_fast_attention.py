@@ -1,4 +1,5 @@
-"""SDPA attention and bf16 encoding: fast paths that must agree with SAM's reference maths."""
+"""SDPA attention and bf16 encoding: fast paths that must agree with SAM's reference maths (on the
+CPU, and on CUDA where there is a GPU: the ``device`` fixture)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from sherpa_bench.models.encoder_paths import EncoderPaths
 from sherpa_bench.models.fast_attention import use_attention
 from sherpa_bench.models.toy import load_toy
 from sherpa_bench.prompts import boxes_for_sample
@@ -18,8 +20,8 @@ def _embeddings(model, samples):
 
 
 @pytest.mark.parametrize("name", ["toy-small", "toy-large"])
-def test_sdpa_attention_gives_the_reference_embeddings_to_float_rounding(name, generic_samples):
-    model = load_toy(name)
+def test_sdpa_attention_gives_the_reference_embeddings_to_float_rounding(name, generic_samples, device):
+    model = load_toy(name).to(device)
     reference = _embeddings(model, generic_samples[:3])
     assert use_attention(model.image_encoder, "sdpa") == len(model.image_encoder.blocks)
     fast = _embeddings(model, generic_samples[:3])
@@ -28,18 +30,18 @@ def test_sdpa_attention_gives_the_reference_embeddings_to_float_rounding(name, g
     assert torch.equal(_embeddings(model, generic_samples[:3]), reference)  # switching back is exact
 
 
-def test_sdpa_keeps_the_gradient_of_the_relative_position_tables(generic_samples):
-    model = load_toy("toy-small")
+def test_sdpa_keeps_the_gradient_of_the_relative_position_tables(generic_samples, device):
+    model = load_toy("toy-small").to(device)
     use_attention(model.image_encoder, "sdpa")
     prepared = model.prepare_image(generic_samples[0].image)[0][None]
     model.encode(prepared).square().mean().backward()
     assert model.image_encoder.blocks[0].attn.rel_pos_h.grad.abs().sum() > 0
 
 
-def test_bf16_encoding_agrees_with_fp32_masks(generic_samples):
-    model = load_toy("toy-large")
+def test_bf16_encoding_agrees_with_fp32_masks(generic_samples, device):
+    model = load_toy("toy-large").to(device)
     fp32 = [model.predict_boxes(s.image, boxes_for_sample(s.masks)) for s in generic_samples[:4]]
-    model.encoder_precision = "bf16"
+    model.configure_encoder(EncoderPaths(precision="bf16"))
     bf16 = [model.predict_boxes(s.image, boxes_for_sample(s.masks)) for s in generic_samples[:4]]
     ious = [(a & b).sum() / max((a | b).sum(), 1) for x, y in zip(fp32, bf16) for a, b in zip(x, y)]
     assert min(ious) >= 0.95 and np.mean(ious) >= 0.99

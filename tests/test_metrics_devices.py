@@ -1,7 +1,7 @@
 """The torch paths (batched, on the masks' device) give the numpy/scipy numbers.
 
-Each comparison runs on CPU tensors everywhere and on CUDA where there is a GPU (``-m gpu``; skipped
-without CUDA). The morphology kernels (``dilate_disk``, ``erode_square``) take the torch path for any
+Each comparison runs on CPU tensors everywhere and on CUDA where there is a GPU (the ``device``
+fixture: ``-m gpu``; skipped without CUDA). The morphology kernels (``dilate_disk``, ``erode_square``) take the torch path for any
 tensor, so they are compared directly too: the metric functions send CPU tensors through scipy.
 """
 
@@ -23,14 +23,6 @@ from sherpa_bench.metrics.davis import (
 )
 from sherpa_bench.metrics.stability import pairwise_iou
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
-
-
-def device_or_skip(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        pytest.skip("needs CUDA")
-    return torch.device(name)
-
 
 def on(array: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(array).to(device)
@@ -50,19 +42,15 @@ def instance_pairs(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return truth, predicted, void
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("radius", [1, 2, 8])
 def test_torch_morphology_kernels_equal_scipy(device, radius):
-    device = device_or_skip(device)
     masks = blobs(5, 6, 70, 90, sigma=2.0)
     masks[0], masks[1] = False, True
     assert np.array_equal(dilate_disk(on(masks, device), radius).cpu().numpy(), dilate_disk(masks, radius))
     assert np.array_equal(erode_square(on(masks, device), radius).cpu().numpy(), erode_square(masks, radius))
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_j_boundary_and_f_agree_with_numpy(device):
-    device = device_or_skip(device)
     truth, predicted, void = instance_pairs(0)
     assert torch.equal(boundary_map(on(truth, device)).cpu(), torch.from_numpy(boundary_map(truth)))
     np.testing.assert_allclose(
@@ -82,9 +70,7 @@ def test_j_boundary_and_f_agree_with_numpy(device):
     )
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_boundary_iou_counts_agree_with_numpy(device):
-    device = device_or_skip(device)
     truth, predicted, void = instance_pairs(1)
     assert np.array_equal(
         boundary_iou_counts(on(predicted, device), on(truth, device)), boundary_iou_counts(predicted, truth)
@@ -95,9 +81,7 @@ def test_boundary_iou_counts_agree_with_numpy(device):
     )
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_stability_and_davis_summary_agree_with_numpy(device):
-    device = device_or_skip(device)
     masks = blobs(2, 5, 64, 64)
     np.testing.assert_allclose(pairwise_iou(on(masks, device)), pairwise_iou(masks), rtol=0, atol=1e-6)
     truth = np.maximum(np.where(blobs(3, 6, 60, 80), 1, 0), np.where(blobs(4, 6, 60, 80), 2, 0))

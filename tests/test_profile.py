@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from sherpa_bench.harness.config import TrainConfig
-from sherpa_bench.harness.profile import profile_method, render_profiles
+from sherpa_bench.harness.profile import ProfileSetup, profile_method, render_profiles
+from sherpa_bench.models.encoder_paths import EncoderPaths
 from sherpa_bench.models.toy import load_toy
 
 pytestmark = pytest.mark.slow
 CONFIG = TrainConfig(images_per_step=2)
+CPU = torch.device("cpu")
+SETUP = ProfileSetup(model="toy-large", task="toy-thin", images=4, train=CONFIG, device=CPU)
 
 
 @pytest.fixture(scope="module")
 def profiles():
-    return {
-        m: profile_method(m, "toy-large", "toy-thin", 4, CONFIG, 3000, 20) for m in ("zero-shot", "std-ft", "sherpa")
-    }
+    return {m: profile_method(m, SETUP, 3000, 20) for m in ("zero-shot", "std-ft", "sherpa")}
 
 
 def test_trainable_parameters_are_what_each_method_trains(profiles):
@@ -39,12 +41,23 @@ def test_the_projection_scales_per_image_times_to_the_named_schedule(profiles):
 
 
 def test_the_table_has_its_header_and_one_row_per_method(profiles):
-    text = render_profiles(list(profiles.values()), "toy-large", "toy-thin", 4, CONFIG, 3000, 20)
+    text = render_profiles(list(profiles.values()), SETUP, 3000, 20)
     assert "model `toy-large`" in text and "batch 2 images" in text and "torch " in text
+    assert "image encoder fp32, reference attention," in text and "compiled" not in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| Method")]
     assert [row.split("|")[1].strip() for row in rows] == ["zero-shot", "std-ft", "sherpa"]
 
 
 def test_lora_counts_its_trained_adapters_not_the_merged_result():
-    lora = profile_method("lora-decoder", "toy-small", "toy-thin", 2, CONFIG, 100, 2)
+    setup = ProfileSetup(model="toy-small", task="toy-thin", images=2, train=CONFIG, device=CPU)
+    lora = profile_method("lora-decoder", setup, 100, 2)
     assert 0 < lora.trainable < sum(p.numel() for p in load_toy("toy-small").mask_decoder.parameters())
+
+
+def test_the_header_names_the_encoder_paths_profiled():
+    fast = ProfileSetup(
+        model="toy-small", task="toy-thin", images=2, train=CONFIG, device=CPU,
+        paths=EncoderPaths(precision="bf16", attention="sdpa"),
+    )  # fmt: skip
+    text = render_profiles([profile_method("zero-shot", fast, 100, 2)], fast, 100, 2)
+    assert "image encoder bf16, sdpa attention," in text

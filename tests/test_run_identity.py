@@ -28,6 +28,9 @@ def test_each_result_changing_setting_changes_the_name():
         RunConfig(method="std-ft", finetune="toy-thin", max_images=4),
         RunConfig(method="ft-last", finetune="toy-thin", settings={"k": "2"}),
         RunConfig(method="std-ft", finetune="toy-em"),
+        RunConfig(method="std-ft", finetune="toy-thin", precision="bf16"),
+        RunConfig(method="std-ft", finetune="toy-thin", attention="sdpa"),
+        RunConfig(method="std-ft", finetune="toy-thin", compile=True),
     ]
     names = {v.run_name() for v in variants}
     assert base.run_name() not in names and len(names) == len(variants)
