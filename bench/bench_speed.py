@@ -10,8 +10,9 @@ Two comparisons on the same images, boxes and weights:
   against ``harness.evaluate.predict_dataset`` (one encoder call per image, every box of an image in one decoder
   call); masks compared pairwise (IoU per mask: mean and minimum reported).
 * a decoder-only fine-tuning step (Std-ft, ``--images-per-step`` images x ``--boxes`` boxes): the
-  upstream loop re-runs the frozen encoder under ``no_grad`` at every step; sherpa-bench's trainer
-  reads the embeddings from its cache.
+  upstream loop re-runs the frozen encoder under ``no_grad`` at every step and decodes image by
+  image; sherpa-bench's trainer reads the embeddings from its cache and decodes every image's
+  prompts in one call.
 
 Timings are the best of ``--repeat`` runs after one warm-up; on CUDA each is synchronised.
 """
@@ -107,18 +108,24 @@ def harness_masks(model, data: Images) -> list[np.ndarray]:
 
 
 def std_ft_step(model, samples: list[Sample], cache: EmbeddingCache | None, optimizer, upstream=None) -> None:
-    """One decoder-only step; without ``cache`` the frozen encoder of ``upstream`` (fp32, eager, same
-    weights) runs again on the batch (the upstream habit)."""
+    """One decoder-only step. Upstream habit (no ``cache``): the frozen encoder of ``upstream`` (fp32,
+    eager, same weights) runs again on the batch, then one decoder call per image. sherpa-bench's
+    trainer: embeddings from the cache, every image's prompts in one decoder call."""
     if cache is None:
         prepared = [upstream.prepare_image(s.image) for s in samples]
         with torch.no_grad():
             batch = upstream.encode(torch.stack([p[0] for p in prepared]))
-        encoded = list(zip([p[1] for p in prepared], upstream.per_image(batch)))
+        frames, embeddings = [p[1] for p in prepared], upstream.per_image(batch)
     else:
-        encoded = [(e.frame, e.embedding) for e in cache.encode(samples)]
+        encoded = cache.encode(samples)
+        frames, embeddings = [e.frame for e in encoded], [e.embedding for e in encoded]
+    inputs = [{"boxes": model.boxes_to_input(boxes_for_sample(s.masks), f)} for s, f in zip(samples, frames)]
+    if cache is None:
+        outputs = [model.decode(embedding, **i) for embedding, i in zip(embeddings, inputs)]
+    else:
+        outputs = model.decode_images(embeddings, inputs)
     loss = 0.0
-    for sample, (frame, embedding) in zip(samples, encoded):
-        out = model.decode(embedding, boxes=model.boxes_to_input(boxes_for_sample(sample.masks), frame))
+    for sample, frame, out in zip(samples, frames, outputs):
         targets, valid = model.masks_to_input(sample.masks, frame)
         loss = loss + task_loss(model.upscale_to_input(out.low_res_logits)[:, 0], targets, valid, TrainConfig().loss)
     optimizer.zero_grad(set_to_none=True)

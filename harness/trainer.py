@@ -111,17 +111,18 @@ def _step_loss(
         return None
     encoded = cache.encode(samples, use_cache=use_cache)
     protocol = PROMPTS.get(config.prompt)
-    prompts, outputs, task_terms = [], [], []
+    chosen_masks, prompts = [], []
     for sample, image in zip(samples, encoded):
         chosen = np.sort(rng.permutation(sample.masks.shape[0])[: config.instances_per_image])
-        masks = sample.masks[chosen]
-        decoder_inputs = prompts_to_input(model, protocol.make(masks, rng), image.frame)
-        out = model.decode(image.embedding, **decoder_inputs)
+        chosen_masks.append(sample.masks[chosen])
+        prompts.append(prompts_to_input(model, protocol.make(chosen_masks[-1], rng), image.frame))
+    # every image of the step in one decoder call (one per image when their prompts differ in kind)
+    outputs = model.decode_images([e.embedding for e in encoded], prompts)
+    task_terms = []
+    for masks, image, out in zip(chosen_masks, encoded, outputs):
         targets, valid = model.masks_to_input(masks, image.frame)
         logits = model.upscale_to_input(out.low_res_logits)[:, 0]
-        task_terms.append(task_loss(logits, targets, valid, config.loss) * len(chosen))
-        prompts.append(decoder_inputs)
-        outputs.append(out)
+        task_terms.append(task_loss(logits, targets, valid, config.loss) * len(masks))
     instances = sum(min(s.masks.shape[0], config.instances_per_image) for s in samples)
     loss = torch.stack(task_terms).sum() / instances
     step_view = TrainStep(

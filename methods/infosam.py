@@ -124,14 +124,13 @@ class InfoSam(StdFt):
                     "identically 0. Run it with --images-per-step 2 or more (the paper uses 4)."
                 )
             self._batch_checked = True
-        student_tokens = self.student_tap.take()
-        teacher_images = []
+        # the taps record per decoder call, and one call may hold several images' prompts
+        counts = [out.low_res_logits.shape[0] for out in step.outputs]
+        student_tokens = torch.cat(self.student_tap.take()).split(counts)
         with torch.no_grad():
-            for sample, prompts in zip(step.samples, step.prompts):
-                (encoded,) = self.teacher_embeddings.encode([sample])
-                self.teacher.decode(encoded.embedding, **prompts)
-                teacher_images.append(encoded.embedding)
-        teacher_tokens = self.teacher_tap.take()
+            teacher_images = [e.embedding for e in self.teacher_embeddings.encode(step.samples)]
+            self.teacher.decode_images(teacher_images, step.prompts)
+        teacher_tokens = torch.cat(self.teacher_tap.take()).split(counts)
         r_teacher = torch.cat([self.relation(e, t) for e, t in zip(teacher_images, teacher_tokens)])
         r_student = torch.cat([self.relation(e, t) for e, t in zip(step.embeddings, student_tokens)])
         z_image = torch.cat([e.expand(len(t), -1, -1, -1) for e, t in zip(teacher_images, teacher_tokens)])

@@ -40,8 +40,7 @@ class KLSP(StdFt):
     def regularizers(self, step: TrainStep) -> dict[str, torch.Tensor]:
         features = torch.cat(self.tap.take())
         with torch.no_grad():
-            for embedding, prompts in zip(step.embeddings, step.prompts):
-                self.reference.decode(embedding, **prompts)
+            self.reference.decode_images(step.embeddings, step.prompts)
         reference = torch.cat(self.reference_tap.take())
         return {"kl": self.settings.lambda_kl * channel_kl(features, reference)}
 

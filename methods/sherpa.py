@@ -167,14 +167,13 @@ class Sherpa(StdFt):
         basis = self.subspace.basis.to(large.device)
         if self.settings.mode in ("guide", "both"):
             with torch.no_grad():
-                for sample, prompts in zip(step.samples, step.prompts):
-                    self.guide.decode(self.guide_embeddings.encode([sample])[0].embedding, **prompts)
+                guide_images = [e.embedding for e in self.guide_embeddings.encode(step.samples)]
+                self.guide.decode_images(guide_images, step.prompts)
                 small = torch.cat(self.guide_tap.take())
             terms["guiding"] = self.settings.lam * guiding_loss(large, small, basis, self.settings.reduction)
         if self.settings.mode in ("residual", "both"):
             with torch.no_grad():
-                for embedding, prompts in zip(step.embeddings, step.prompts):
-                    self.reference.decode(embedding, **prompts)
+                self.reference.decode_images(step.embeddings, step.prompts)
                 reference = torch.cat(self.reference_tap.take())
             complement = torch.eye(basis.shape[0], device=basis.device) - basis @ basis.T
             terms["residual"] = self.settings.lam * guiding_loss(large, reference, complement, self.settings.reduction)

@@ -17,6 +17,7 @@ from segment_anything.utils.transforms import ResizeLongestSide
 from torch import nn
 from torch.nn import functional as F
 
+from sherpa_bench.models.decoder_inputs import per_prompt, prompt_count, stack_inputs
 from sherpa_bench.models.encoder_paths import CompiledEncoder, EncoderPaths
 from sherpa_bench.models.fast_attention import use_attention
 
@@ -49,6 +50,18 @@ class DecoderOutput:
 
     low_res_logits: torch.Tensor
     iou_predictions: torch.Tensor
+
+
+def decode_images(model, embeddings: list, inputs: list[dict], multimask_output: bool = False) -> list[DecoderOutput]:
+    """The prompts of several images in one decoder call (``model.decode_stacked``); one output per
+    image, as ``model.decode`` gives it. One call per image when the prompts cannot be stacked
+    (other kinds of prompt, another number of points: ``models/decoder_inputs.py``)."""
+    stacked = stack_inputs(inputs) if len(inputs) > 1 else None
+    if stacked is None:
+        return [model.decode(e, **i, multimask_output=multimask_output) for e, i in zip(embeddings, inputs)]
+    counts = [prompt_count(i) for i in inputs]
+    out = model.decode_stacked(embeddings, counts, multimask_output=multimask_output, **stacked)
+    return [DecoderOutput(*parts) for parts in zip(out.low_res_logits.split(counts), out.iou_predictions.split(counts))]
 
 
 class SamModel(nn.Module):
@@ -148,6 +161,37 @@ class SamModel(nn.Module):
             image_pe=self.sam.prompt_encoder.get_dense_pe(),
             sparse_prompt_embeddings=sparse,
             dense_prompt_embeddings=dense,
+            multimask_output=multimask_output,
+        )
+        return DecoderOutput(low_res_logits=logits, iou_predictions=iou)
+
+    def decode_images(
+        self, embeddings: list, inputs: list[dict], multimask_output: bool = False
+    ) -> list[DecoderOutput]:
+        """:meth:`decode` for several images (``inputs``: each image's keyword arguments) in one call."""
+        return decode_images(self, embeddings, inputs, multimask_output)
+
+    def decode_stacked(
+        self,
+        embeddings: list[torch.Tensor],
+        counts: list[int],
+        boxes: torch.Tensor | None = None,
+        points: tuple[torch.Tensor, torch.Tensor] | None = None,
+        multimask_output: bool = False,
+        masks: torch.Tensor | None = None,
+    ) -> DecoderOutput:
+        """Prompts of several images, concatenated in image order (``counts[i]`` of image i)."""
+        sparse, dense = self.sam.prompt_encoder(points=points, boxes=boxes, masks=masks)
+        images = per_prompt(torch.cat(embeddings), counts)
+        # SAM's decoder adds its one image embedding, repeated per prompt, to the dense prompt
+        # embeddings. Given a zero image embedding and each prompt's own image folded into its dense
+        # embedding, one call serves the prompts of several images with the sums a per-image call
+        # makes (0 + x is exact), without re-implementing the decoder.
+        logits, iou = self.sam.mask_decoder(
+            image_embeddings=torch.zeros_like(embeddings[0]),
+            image_pe=self.sam.prompt_encoder.get_dense_pe(),
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=images + dense,
             multimask_output=multimask_output,
         )
         return DecoderOutput(low_res_logits=logits, iou_predictions=iou)

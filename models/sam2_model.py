@@ -22,8 +22,9 @@ from sam2.utils.transforms import SAM2Transforms
 from torch import nn
 from torch.nn import functional as F
 
+from sherpa_bench.models.decoder_inputs import per_prompt
 from sherpa_bench.models.encoder_paths import CompiledEncoder, EncoderPaths
-from sherpa_bench.models.sam import DecoderOutput, ImageFrame, resize_to_square
+from sherpa_bench.models.sam import DecoderOutput, ImageFrame, decode_images, resize_to_square
 
 
 @dataclass
@@ -103,14 +104,8 @@ class Sam2Model(nn.Module):
         tensor = torch.as_tensor(np.asarray(points, dtype=np.float64), dtype=torch.float, device=self.device)
         return self.transforms.transform_coords(tensor, normalize=True, orig_hw=frame.original_size)
 
-    def decode(
-        self,
-        embedding: Sam2Features,
-        boxes: torch.Tensor | None = None,
-        points: tuple[torch.Tensor, torch.Tensor] | None = None,
-        multimask_output: bool = False,
-        masks: torch.Tensor | None = None,
-    ) -> DecoderOutput:
+    def _prompt_embeddings(self, boxes, points, masks) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        """SAM 2's prompt encoder takes boxes as two labelled corner points, before any clicks."""
         coords = labels = None
         if boxes is not None:
             coords = boxes.reshape(-1, 2, 2)
@@ -121,6 +116,17 @@ class Sam2Model(nn.Module):
             labels = point_labels if labels is None else torch.cat([labels, point_labels], dim=1)
         prompts = None if coords is None else (coords, labels)
         sparse, dense = self.sam.sam_prompt_encoder(points=prompts, boxes=None, masks=masks)
+        return sparse, dense, prompts is not None and prompts[0].shape[0] > 1
+
+    def decode(
+        self,
+        embedding: Sam2Features,
+        boxes: torch.Tensor | None = None,
+        points: tuple[torch.Tensor, torch.Tensor] | None = None,
+        multimask_output: bool = False,
+        masks: torch.Tensor | None = None,
+    ) -> DecoderOutput:
+        sparse, dense, several = self._prompt_embeddings(boxes, points, masks)
         decoder = self.sam.sam_mask_decoder
         high_res = [decoder.conv_s0(embedding.high_res[0]), decoder.conv_s1(embedding.high_res[1])]
         logits, iou, _, _ = decoder(
@@ -129,8 +135,40 @@ class Sam2Model(nn.Module):
             sparse_prompt_embeddings=sparse,
             dense_prompt_embeddings=dense,
             multimask_output=multimask_output,
-            repeat_image=prompts is not None and prompts[0].shape[0] > 1,
+            repeat_image=several,
             high_res_features=high_res,
+        )
+        return DecoderOutput(low_res_logits=logits, iou_predictions=iou)
+
+    def decode_images(
+        self, embeddings: list, inputs: list[dict], multimask_output: bool = False
+    ) -> list[DecoderOutput]:
+        return decode_images(self, embeddings, inputs, multimask_output)
+
+    def decode_stacked(
+        self,
+        embeddings: list[Sam2Features],
+        counts: list[int],
+        boxes: torch.Tensor | None = None,
+        points: tuple[torch.Tensor, torch.Tensor] | None = None,
+        multimask_output: bool = False,
+        masks: torch.Tensor | None = None,
+    ) -> DecoderOutput:
+        """See ``SamModel.decode_stacked``; SAM 2's decoder takes one image per prompt as it is."""
+        sparse, dense, _ = self._prompt_embeddings(boxes, points, masks)
+        decoder = self.sam.sam_mask_decoder
+        levels = [torch.cat([e.high_res[i] for e in embeddings]) for i in (0, 1)]
+        logits, iou, _, _ = decoder(
+            image_embeddings=per_prompt(torch.cat([e.image_embed for e in embeddings]), counts),
+            image_pe=self.sam.sam_prompt_encoder.get_dense_pe(),
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+            multimask_output=multimask_output,
+            repeat_image=False,
+            high_res_features=[
+                per_prompt(decoder.conv_s0(levels[0]), counts),
+                per_prompt(decoder.conv_s1(levels[1]), counts),
+            ],
         )
         return DecoderOutput(low_res_logits=logits, iou_predictions=iou)
 

@@ -71,3 +71,14 @@ def test_committed_toy_baselines_describe_the_committed_tables():
         table = (TOY_DIR / f"{spec.finetune}.md").read_text()
         for method in spec.methods:
             assert f"| {method}" in table
+
+
+def test_the_toy_thin_leaderboard_holds_every_registered_method():
+    from sherpa_bench.harness.registry import METHODS
+    from sherpa_bench.harness.regression import TOY_LEADERBOARDS
+
+    registered = {entry.name for entry in METHODS}
+    missing = registered - set(TOY_LEADERBOARDS[0].methods)
+    assert not missing, (
+        f"add {sorted(missing)} to EVERY_METHOD in harness/regression.py, then `sherpa-bench check --update`"
+    )
