@@ -30,7 +30,7 @@ class EncoderPaths:
     """precision: fp32, or bf16 autocast around the encoder (its output cast back to float32: the
     prompt encoder and mask decoder always run in float32). attention: segment_anything's
     ("reference") or SDPA (``models/fast_attention.py``). compile: the encoder through
-    ``torch.compile`` (:class:`CompiledEncoder`)."""
+    ``torch.compile`` (:func:`run_encoder`)."""
 
     precision: str = "fp32"
     attention: str = "reference"
@@ -48,19 +48,27 @@ class EncoderPaths:
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
 
-class CompiledEncoder:
-    """``encoder`` called through ``torch.compile``, one graph per input shape.
+def _call(encoder: nn.Module, images: torch.Tensor):
+    return encoder(images)
+
+
+# One compiled function for every model: the module is an argument (guarded by identity), so a
+# copied model (InfoSAM's teacher, a guide) runs its own encoder, never the one compiled first.
+_compiled_call: Callable = torch.compile(_call, dynamic=False)
+
+
+def run_encoder(encoder: nn.Module, images: torch.Tensor, paths: EncoderPaths):
+    """``encoder(images)`` through the fast paths ``paths`` selects (attention is set on the modules
+    themselves, ``models/fast_attention.py``).
 
     Dynamo by default does not guard on forward hooks attached after a module was compiled
     (``torch._dynamo.config.skip_nnmodule_hook_guards``): a hook that a method attaches later (the
     Adapter branch of methods/peft.py) would be silently left out of a graph compiled before it.
-    Every call here turns those guards on, so a changed set of hooks recompiles instead
+    Compiled calls here turn those guards on, so a changed set of hooks recompiles instead
     (tests/test_encoder_paths.py attaches one after the first call).
     """
-
-    def __init__(self, encoder: nn.Module) -> None:
-        self._call: Callable = torch.compile(lambda images: encoder(images), dynamic=False)
-
-    def __call__(self, images: torch.Tensor):
+    with paths.autocast(images.device):
+        if not paths.compile:
+            return encoder(images)
         with torch._dynamo.config.patch(skip_nnmodule_hook_guards=False):
-            return self._call(images)
+            return _compiled_call(encoder, images)

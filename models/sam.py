@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sherpa_bench.models.decoder_inputs import per_prompt, prompt_count, stack_inputs
-from sherpa_bench.models.encoder_paths import CompiledEncoder, EncoderPaths
+from sherpa_bench.models.encoder_paths import EncoderPaths, run_encoder
 from sherpa_bench.models.fast_attention import use_attention
 
 
@@ -77,12 +77,10 @@ class SamModel(nn.Module):
         self.name = name
         self.transform = ResizeLongestSide(sam.image_encoder.img_size)
         self.encoder_paths = EncoderPaths()
-        self._compiled_encoder: CompiledEncoder | None = None
 
     def configure_encoder(self, paths: EncoderPaths) -> None:
         use_attention(self.sam.image_encoder, paths.attention)
         self.encoder_paths = paths
-        self._compiled_encoder = CompiledEncoder(self.sam.image_encoder) if paths.compile else None
 
     @property
     def image_size(self) -> int:
@@ -119,9 +117,7 @@ class SamModel(nn.Module):
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """B x 3 x S x S prepared images -> B x C x h x w float32 image embeddings."""
-        encoder = self._compiled_encoder or self.sam.image_encoder
-        with self.encoder_paths.autocast(self.device):
-            return encoder(images).float()
+        return run_encoder(self.sam.image_encoder, images, self.encoder_paths).float()
 
     def per_image(self, embeddings: torch.Tensor) -> list[torch.Tensor]:
         """A batch from :meth:`encode` -> one 1 x C x h x w embedding per image (what ``decode`` takes)."""

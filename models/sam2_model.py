@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sherpa_bench.models.decoder_inputs import per_prompt
-from sherpa_bench.models.encoder_paths import CompiledEncoder, EncoderPaths
+from sherpa_bench.models.encoder_paths import EncoderPaths, run_encoder
 from sherpa_bench.models.sam import DecoderOutput, ImageFrame, decode_images, resize_to_square
 
 
@@ -45,12 +45,10 @@ class Sam2Model(nn.Module):
         self.name = name
         self.transforms = SAM2Transforms(resolution=sam.image_size, mask_threshold=0.0)
         self.encoder_paths = EncoderPaths(attention="sdpa")  # Hiera's own attention already calls SDPA
-        self._compiled_encoder: CompiledEncoder | None = None
 
     def configure_encoder(self, paths: EncoderPaths) -> None:
         """``paths.attention`` is SAM-ViT-only and has no effect here (Hiera already uses SDPA)."""
         self.encoder_paths = replace(paths, attention="sdpa")
-        self._compiled_encoder = CompiledEncoder(self.sam.image_encoder) if paths.compile else None
 
     @property
     def image_size(self) -> int:
@@ -81,9 +79,8 @@ class Sam2Model(nn.Module):
         return self.transforms(image).to(self.device), ImageFrame(original_size=image.shape[:2], input_size=size)
 
     def encode(self, images: torch.Tensor) -> Sam2Features:
-        encoder = self._compiled_encoder or self.sam.image_encoder
-        with self.encoder_paths.autocast(self.device):
-            levels = encoder(images)["backbone_fpn"][-self.sam.num_feature_levels :]
+        levels = run_encoder(self.sam.image_encoder, images, self.encoder_paths)["backbone_fpn"]
+        levels = levels[-self.sam.num_feature_levels :]
         levels = [level.float() for level in levels]
         embed = levels[-1]
         if self.sam.directly_add_no_mem_embed:

@@ -85,3 +85,17 @@ def test_a_compiled_run_is_a_run_of_its_own_and_scores_as_the_eager_one(tmp_path
     for ours, theirs in zip(compiled.results, eager.results):
         assert ours.dataset == theirs.dataset
         assert ours.metrics == pytest.approx(theirs.metrics, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_a_copied_compiled_model_runs_its_own_encoder(generic_samples):
+    import copy
+
+    model = load_toy("toy-small")
+    model.configure_encoder(EncoderPaths(compile=True))
+    before = _embedding(model, generic_samples[0])
+    twin = copy.deepcopy(model)  # as InfoSAM's teacher is made
+    with torch.no_grad():
+        twin.image_encoder.neck[-1].bias.add_(1.0)  # the last LayerNorm: the output moves by 1
+    torch.testing.assert_close(_embedding(twin, generic_samples[0]), before + 1.0, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(_embedding(model, generic_samples[0]), before, atol=0, rtol=0)
