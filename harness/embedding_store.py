@@ -32,11 +32,16 @@ FORMAT_VERSION = 1
 
 def encoder_key(model) -> str:
     """Hash of everything that decides an image's embedding: encoder tensors, model class, input size,
-    preprocessing package versions."""
+    encoder fast paths, preprocessing package versions, and on the CPU torch's thread count (its
+    reductions are split by thread: 1 and 2 threads give embeddings that differ in the last bits,
+    and a fine-tuned result amplifies that, so an embedding is only reused at the count it was made)."""
     digest = hashlib.sha256()
     versions = [metadata.version(p) for p in ("torch", "torchvision")]
     fast_paths = model.encoder_paths.cache_key()
-    digest.update(f"{FORMAT_VERSION}|{type(model).__name__}|{model.image_size}|{fast_paths}|{versions}".encode())
+    threads = f"|threads={torch.get_num_threads()}" if model.device.type == "cpu" else ""
+    digest.update(
+        f"{FORMAT_VERSION}|{type(model).__name__}|{model.image_size}|{fast_paths}|{versions}{threads}".encode()
+    )
     for name, tensor in sorted(model.image_encoder.state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())

@@ -6,15 +6,18 @@ import hashlib
 import io
 import json
 import platform
+import random
 import resource
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -289,9 +292,10 @@ def _context(
             train=train, label_noise=label_noise,
         )  # fmt: skip
         command = f"(stage of the {config.method} run {config.run_name()})"
-        record = execute(sub_config, runs_dir, command=command, progress=say, embedding_cache=embedding_cache)
-        model = load_model(model_name, config.device, config.encoder_paths())
-        load_trained(run_directory(runs_dir, sub_config), model)
+        with _random_state_kept():
+            record = execute(sub_config, runs_dir, command=command, progress=say, embedding_cache=embedding_cache)
+            model = load_model(model_name, config.device, config.encoder_paths())
+            load_trained(run_directory(runs_dir, sub_config), model)
         return TrainedModel(model, record.run_id)
 
     return MethodContext(
@@ -328,13 +332,24 @@ def load_trained(directory: Path, model: SamModel) -> None:
 
 
 def _seed_everything(seed: int) -> None:
-    import random
-
-    import numpy as np
-
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+@contextmanager
+def _random_state_kept() -> Iterator[None]:
+    """The global generators as they were before the block. A stage run (SHERPA's guide) seeds and
+    draws from them when it trains and not when its record is reused: without this, the outer run's
+    numbers would depend on whether its stage was already on disk."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def package_versions(device: torch.device) -> dict[str, str]:

@@ -40,6 +40,17 @@ def test_another_encoder_has_another_key_and_sees_nothing(random_toy, generic_sa
     assert encoder_key(load_toy("toy-small")) != encoder_key(load_toy("toy-large"))
 
 
+def test_on_the_cpu_another_thread_count_has_another_key(random_toy):
+    threads = torch.get_num_threads()
+    key = encoder_key(random_toy)
+    try:
+        torch.set_num_threads(threads + 1)
+        assert encoder_key(random_toy) != key
+    finally:
+        torch.set_num_threads(threads)
+    assert encoder_key(random_toy) == key
+
+
 def test_a_corrupt_or_foreign_file_is_refused_not_used(random_toy, generic_samples, tmp_path):
     store = EmbeddingStore(tmp_path, random_toy)
     image = generic_samples[0].image

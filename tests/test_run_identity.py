@@ -42,3 +42,20 @@ def test_other_model_weights_change_the_name(monkeypatch):
     toy = MODELS.get("toy-large")
     monkeypatch.setattr(type(toy), "fingerprint", lambda self: "retrained")
     assert config.run_name() != before
+
+
+def test_a_stage_run_leaves_the_global_generators_as_it_found_them():
+    import random
+
+    import numpy as np
+    import torch
+
+    from sherpa_bench.harness.runner import _random_state_kept
+
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    expected = (random.random(), np.random.rand(), torch.rand(1))
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    with _random_state_kept():  # what a stage does when it trains: reseed, then draw
+        random.seed(0), np.random.seed(0), torch.manual_seed(0)
+        random.random(), np.random.rand(3), torch.rand(3)
+    assert (random.random(), np.random.rand(), torch.rand(1)) == expected

@@ -120,3 +120,18 @@ def test_sherpa_run_records_guide_run_k_spectrum_and_fisher_ratios(tmp_path):
     assert guide_record.stat().st_mtime_ns == stamp  # the trained guide is reused, not retrained
     records = [json.loads(p.read_text()) for p in runs.glob("toy-thin/toy-large/sherpa-*/record.json")]
     assert len(records) == 2 and {r["method_outputs"]["guide_run"] for r in records} == {outputs["guide_run"]}
+
+
+@pytest.mark.slow
+def test_a_reused_guide_gives_the_numbers_of_a_freshly_trained_one(tmp_path):
+    # the guide stage seeds and draws from the global generators only when it trains
+    runs = tmp_path / "runs"
+    args = ["run", "-m", "sherpa", "-f", "toy-thin", "--max-images", "6", "--epochs", "1", "--runs-dir", str(runs)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    (record_path,) = runs.glob("toy-thin/toy-large/sherpa-*/record.json")
+    fresh = json.loads(record_path.read_text())
+    again = CliRunner().invoke(app, args + ["--force"])  # SHERPA again, its guide now read from disk
+    assert again.exit_code == 0, again.output
+    reused = json.loads(record_path.read_text())
+    assert reused["created"] != fresh["created"]
+    assert [r["metrics"] for r in reused["results"]] == [r["metrics"] for r in fresh["results"]]
