@@ -52,10 +52,14 @@ def test_a_stage_run_leaves_the_global_generators_as_it_found_them():
 
     from sherpa_bench.harness.runner import _random_state_kept
 
-    random.seed(1), np.random.seed(1), torch.manual_seed(1)
-    expected = (random.random(), np.random.rand(), torch.rand(1))
-    random.seed(1), np.random.seed(1), torch.manual_seed(1)
-    with _random_state_kept():  # what a stage does when it trains: reseed, then draw
-        random.seed(0), np.random.seed(0), torch.manual_seed(0)
-        random.random(), np.random.rand(3), torch.rand(3)
-    assert (random.random(), np.random.rand(), torch.rand(1)) == expected
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    try:
+        random.seed(1), np.random.seed(1), torch.manual_seed(1)
+        expected = (random.random(), np.random.rand(), torch.rand(1))
+        random.seed(1), np.random.seed(1), torch.manual_seed(1)
+        with _random_state_kept():  # what a stage does when it trains: reseed, then draw
+            random.seed(0), np.random.seed(0), torch.manual_seed(0)
+            random.random(), np.random.rand(3), torch.rand(3)
+        assert (random.random(), np.random.rand(), torch.rand(1)) == expected
+    finally:  # the tests after this one draw what they drew before it existed
+        random.setstate(states[0]), np.random.set_state(states[1]), torch.set_rng_state(states[2])
