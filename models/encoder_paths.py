@@ -52,8 +52,9 @@ def _call(encoder: nn.Module, images: torch.Tensor):
     return encoder(images)
 
 
-# One compiled function for every model: the module is an argument (guarded by identity), so a
-# copied model (InfoSAM's teacher, a guide) runs its own encoder, never the one compiled first.
+# One compiled function for every model: the module is an argument (its parameters are inputs of
+# the graph), so a copied model (InfoSAM's teacher, a guide) runs its own encoder, never the one
+# compiled first, and further models of the same architecture reuse the graph.
 _compiled_call: Callable = torch.compile(_call, dynamic=False)
 
 
